@@ -1,0 +1,143 @@
+"""Train a config on Yidu-S4K, score it on the official test set, measure speed.
+
+    python benchmarks/run_config.py bilstm_crf --seeds 0 1 2
+
+Writes benchmarks/results/<config>.json (mean over seeds, and every run) and
+rebuilds benchmarks/RESULTS.md. Expects corpus/{train,dev,test}.spacy from
+``spacy project run convert``.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import spacy
+from spacy.tokens import DocBin
+
+from spacy_cner.cli.evaluate import evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def machine() -> Dict[str, Any]:
+    cpu = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line]
+        cpu = names[0] if names else cpu
+    return {"cores": os.cpu_count(), "gpu": False, "cpu": cpu, "torch_threads": _torch_threads()}
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def train(config: str, seed: int, corpus: Path, output: Path, overrides: List[str]) -> float:
+    command = [
+        sys.executable,
+        "-m",
+        "spacy",
+        "train",
+        str(ROOT / "configs" / f"{config}.cfg"),
+        "--output",
+        str(output),
+        "--paths.train",
+        str(corpus / "train.spacy"),
+        "--paths.dev",
+        str(corpus / "dev.spacy"),
+        "--system.seed",
+        str(seed),
+        *overrides,
+    ]
+    output.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with open(output / "train.log", "w") as log:
+        subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)
+    return time.perf_counter() - started
+
+
+def chars_per_second(model: Path, test: Path, batch_size: int = 32) -> float:
+    nlp = spacy.load(model)
+    texts = [doc.text for doc in DocBin().from_disk(test).get_docs(nlp.vocab)]
+    list(nlp.pipe(texts[:8]))  # warm-up
+    started = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=batch_size):
+        pass
+    return sum(map(len, texts)) / (time.perf_counter() - started)
+
+
+def run_once(config: str, seed: int, corpus: Path, overrides: List[str]) -> Dict[str, Any]:
+    output = ROOT / "training" / f"{config}-seed{seed}"
+    train_seconds = train(config, seed, corpus, output, overrides)
+    model = output / "model-best"
+    metrics = evaluate(str(model), corpus / "test.spacy")
+    return {
+        "seed": seed,
+        "ents_p": metrics["ents_p"],
+        "ents_r": metrics["ents_r"],
+        "ents_f": metrics["ents_f"],
+        "per_type": metrics["per_type"],
+        "train_seconds": round(train_seconds, 1),
+        "train_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "chars_per_second": round(chars_per_second(model, corpus / "test.spacy"), 1),
+        "model": str(model.relative_to(ROOT)),
+    }
+
+
+def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str]) -> Dict[str, Any]:
+    def mean(key: str) -> float:
+        return round(statistics.fmean(run[key] for run in runs), 2)
+
+    labels = runs[0]["per_type"]
+    return {
+        "config": config,
+        "overrides": overrides,
+        "dataset": "Yidu-S4K (CCKS 2019 task 1)",
+        "split": "train 900 / dev 100 (seed 0) of the 1000 training records; test: the 379 official test records",
+        "ents_p": mean("ents_p"),
+        "ents_r": mean("ents_r"),
+        "ents_f": mean("ents_f"),
+        "ents_f_std": round(statistics.stdev(r["ents_f"] for r in runs), 2) if len(runs) > 1 else None,
+        "per_type": {
+            label: {k: round(statistics.fmean(r["per_type"][label][k] for r in runs), 2) for k in ("p", "r", "f")}
+            for label in labels
+        },
+        "train_seconds": mean("train_seconds"),
+        "chars_per_second": mean("chars_per_second"),
+        "peak_rss_mb": max(run["train_peak_rss_mb"] for run in runs),
+        "machine": machine(),
+        "date": datetime.date.today().isoformat(),
+        "runs": runs,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config", help="name of a file in configs/, without .cfg")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("overrides", nargs="*", help="extra spacy train overrides, e.g. --training.max_steps 500")
+    args, unknown = parser.parse_known_args()
+    overrides = args.overrides + unknown
+    runs = [run_once(args.config, seed, args.corpus, overrides) for seed in args.seeds]
+    result = summarize(args.config, runs, overrides)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.config}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "report.py")], check=True)
+    print(json.dumps({k: result[k] for k in ("config", "ents_p", "ents_r", "ents_f", "train_seconds")}))
+
+
+if __name__ == "__main__":
+    main()

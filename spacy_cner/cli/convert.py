@@ -1,0 +1,77 @@
+"""``python -m spacy_cner convert {yidu,jsonl,conll}``: annotated files to ``.spacy``."""
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List
+
+from spacy.tokens import DocBin
+
+from ..data import yidu_s4k
+from ..data.labels import YIDU_S4K_LABELS, invert, load_label_map
+from ..data.readers import read_char_conll, read_span_jsonl
+from ..data.records import Record, records_to_docs, relabel, split_records
+
+
+def add_arguments(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("convert", help="convert annotated records to .spacy files")
+    formats = parser.add_subparsers(dest="format", required=True)
+
+    yidu = formats.add_parser("yidu", help="Yidu-S4K: train/dev/test .spacy from the official files")
+    yidu.add_argument("data_dir", type=Path, help="folder with the Yidu-S4K subtask1 files")
+    yidu.add_argument("output_dir", type=Path)
+    yidu.add_argument("--dev-size", type=int, default=100, help="training records held out as dev set")
+    yidu.add_argument("--seed", type=int, default=0)
+    yidu.add_argument("--label-map", type=Path, help="JSON {source label: name}; default: English names")
+    yidu.set_defaults(run=convert_yidu)
+
+    for name, help_text in (
+        ("jsonl", 'JSON lines {"text": ..., "spans": [{"start", "end", "label"}]}'),
+        ("conll", "one character and its BIO/BIOES/BMES tag per line, blank line between records"),
+    ):
+        sub = formats.add_parser(name, help=help_text)
+        sub.add_argument("input", type=Path)
+        sub.add_argument("output", type=Path, help="the .spacy file to write")
+        sub.add_argument("--label-map", type=Path, help="JSON {source label: name}; default: keep labels")
+        if name == "jsonl":
+            sub.add_argument("--text-field", default="text")
+            sub.add_argument("--spans-field", default="spans")
+        sub.set_defaults(run=convert_generic)
+
+
+def convert_yidu(args: argparse.Namespace) -> None:
+    mapping = load_label_map(args.label_map, YIDU_S4K_LABELS)
+    splits: Dict[str, List[Record]] = {}
+    for split in ("train", "test"):
+        records = yidu_s4k.read_split(args.data_dir, split)
+        counts = yidu_s4k.check_counts(records, split)
+        print(f"{split}: {len(records)} records, {sum(counts.values())} entities (as published)")
+        splits[split] = relabel(records, mapping)
+    splits["train"], splits["dev"] = split_records(splits["train"], args.dev_size, args.seed)
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "dev", "test"):
+        write_docbin(splits[split], args.output_dir / f"{split}.spacy")
+    (args.output_dir / "labels.json").write_text(
+        json.dumps(invert(mapping), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+
+
+def convert_generic(args: argparse.Namespace) -> None:
+    if args.format == "jsonl":
+        records = read_span_jsonl(args.input, args.text_field, args.spans_field)
+    else:
+        records = read_char_conll(args.input)
+    if args.label_map:
+        records = relabel(records, load_label_map(args.label_map, {}))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    write_docbin(records, args.output)
+
+
+def write_docbin(records: List[Record], path: Path) -> None:
+    """Convert (every entity checked to survive) and save; print counts per label."""
+    docs = records_to_docs(records)
+    DocBin(docs=docs, store_user_data=False).to_disk(path)
+    counts = Counter(ent.label_ for doc in docs for ent in doc.ents)
+    summary = ", ".join(f"{label} {counts[label]}" for label in sorted(counts))
+    print(f"{path}: {len(docs)} records, {sum(counts.values())} entities ({summary})")

@@ -1,0 +1,169 @@
+"""The ``cner`` pipeline component: BIO tagging with a CRF, writing ``doc.ents``."""
+
+from itertools import islice
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Span
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, Optimizer, set_dropout_rate
+from thinc.types import Floats2d, Ints1d
+
+from ..decoder import bio
+from ..decoder.crf import crf_loss
+
+DEFAULT_MODEL_CONFIG = """
+[model]
+@architectures = "spacy_cner.CRFTagger.v1"
+
+[model.features]
+@architectures = "spacy_cner.CharEmbedding.v1"
+width = 128
+rows = 20000
+shape_width = 16
+
+[model.encoder]
+@architectures = "spacy_cner.BiLSTM.v1"
+width = 144
+hidden_width = 768
+depth = 1
+dropout = 0.5
+"""
+DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
+
+
+@Language.factory(
+    "cner",
+    assigns=["doc.ents"],
+    default_config={"model": DEFAULT_MODEL, "scorer": {"@scorers": "spacy.ner_scorer.v1"}},
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_cner(nlp: Language, name: str, model: Model[List[Doc], List[Floats2d]], scorer: Optional[Callable]):
+    return CRFEntityRecognizer(nlp.vocab, model, name, scorer=scorer)
+
+
+class CRFEntityRecognizer(TrainablePipe):
+    """Tags each token O / B-label / I-label, decodes with a constrained CRF and
+    sets ``doc.ents`` (replacing any entities already on the doc)."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model[List[Doc], List[Floats2d]],
+        name: str = "ner",
+        *,
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.scorer = scorer
+        self.cfg: Dict[str, List[str]] = {"labels": []}
+
+    @property
+    def labels(self) -> tuple:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def tag_names(self) -> List[str]:
+        return bio.tag_names(self.labels)
+
+    @property
+    def is_initialized(self) -> bool:
+        return self.model.has_dim("nO") and self.model.get_dim("nO") is not None
+
+    def add_label(self, label: str) -> int:
+        if not isinstance(label, str) or not label:
+            raise ValueError(f"Entity labels must be non-empty strings, got {label!r}")
+        if label in self.labels:
+            return 0
+        if self.is_initialized:
+            raise ValueError(
+                f"Cannot add label {label!r} to '{self.name}' after it was initialised: "
+                "its output layer and CRF are sized for the labels it has. Pass all labels to initialize()."
+            )
+        self.cfg["labels"].append(label)
+        self.vocab.strings.add(label)
+        return 1
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[Sequence[str]] = None,
+    ) -> None:
+        validate_get_examples(get_examples, "CRFEntityRecognizer.initialize")
+        if labels is None:
+            labels = sorted({ent.label_ for eg in get_examples() for ent in eg.reference.ents})
+        for label in labels:
+            self.add_label(label)
+        if not self.labels:
+            raise ValueError(f"'{self.name}' found no entity labels: give it examples with entities or labels")
+        self.model.set_dim("nO", bio.n_tags(len(self.labels)))
+        sample = [eg.predicted for eg in islice(get_examples(), 10)]
+        self.model.initialize(X=sample)
+
+    def predict(self, docs: Iterable[Doc]) -> List[Ints1d]:
+        docs = list(docs)
+        self._require_initialized()
+        emissions = self.model.predict(docs)
+        return self.model.get_ref("crf").predict(emissions)
+
+    def set_annotations(self, docs: Iterable[Doc], tag_sequences: List[Ints1d]) -> None:
+        for doc, tags in zip(docs, tag_sequences):
+            doc.ents = [
+                Span(doc, start, end, label=self.labels[label])
+                for start, end, label in bio.tags_to_spans(tags.tolist())
+            ]
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "CRFEntityRecognizer.update")
+        self._require_initialized()
+        set_dropout_rate(self.model, drop)
+        emissions, backprop = self.model.begin_update([eg.predicted for eg in examples])
+        loss, d_emissions = self.get_loss(examples, emissions)
+        backprop(d_emissions)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], emissions: List[Floats2d]):
+        gold = [self._gold_tags(eg) for eg in examples]
+        return crf_loss(self.model.get_ref("crf"), emissions, gold)
+
+    def _gold_tags(self, example: Example) -> Ints1d:
+        """BIO tag ids of the reference entities on the predicted tokens.
+
+        Tokens spaCy cannot align (``-`` / None) count as O: with the character
+        tokenizer every entity aligns, so this only arises with other tokenizers.
+        """
+        label_index = {label: i for i, label in enumerate(self.labels)}
+        tags = numpy.zeros(len(example.predicted), dtype="int64")
+        for i, biluo in enumerate(example.get_aligned_ner()):
+            if not biluo or biluo in ("O", "-"):
+                continue
+            move, label = biluo.split("-", 1)
+            if label not in label_index:
+                raise ValueError(f"'{self.name}' has no label {label!r} (its labels: {list(self.labels)})")
+            index = label_index[label]
+            tags[i] = bio.begin_tag(index) if move in ("B", "U") else bio.inside_tag(index)
+        return tags
+
+    def _require_initialized(self) -> None:
+        if not self.is_initialized:
+            raise ValueError(f"'{self.name}' is not initialised: call nlp.initialize() (or train it) before using it")

@@ -1,0 +1,67 @@
+import os
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+import spacy
+from spacy.language import Language
+from spacy.training import Example
+
+# A dozen synthetic EMR sentences: (text, [(start, end, label)]).
+EMR_SENTENCES: List[Tuple[str, List[Tuple[int, int, str]]]] = [
+    ("患者因直肠癌行直肠癌根治术。", [(3, 6, "Disease"), (7, 13, "Operation")]),
+    ("复查CT示肝脏多发占位。", [(2, 4, "Image"), (5, 7, "Anatomy")]),
+    ("予奥沙利铂150MG静滴化疗。", [(1, 5, "Medicine")]),
+    ("查CEA 5.2ng/ml，AFP正常。", [(1, 4, "Laboratory"), (14, 17, "Laboratory")]),
+    ("胃镜示胃窦溃疡。", [(0, 2, "Image"), (3, 5, "Anatomy")]),
+    ("诊断为高血压病2级。", [(3, 9, "Disease")]),
+    ("行腹腔镜下胆囊切除术，术后恢复好。", [(1, 10, "Operation")]),
+    ("右肺上叶见结节影，考虑肺癌。", [(0, 4, "Anatomy"), (11, 13, "Disease")]),
+    ("口服阿司匹林肠溶片抗血小板。", [(2, 9, "Medicine")]),
+    ("血常规示白细胞计数升高。", [(4, 9, "Laboratory")]),
+    ("MRI示腰椎间盘突出。", [(0, 3, "Image"), (4, 10, "Disease")]),
+    ("左侧乳腺癌改良根治术后3年。", [(0, 5, "Disease")]),
+]
+LABELS = ["Anatomy", "Disease", "Image", "Laboratory", "Medicine", "Operation"]
+YIDU_DIR = Path(os.environ.get("CNER_YIDU_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "yidu-s4k"))
+
+TINY_MODEL = {
+    "@architectures": "spacy_cner.CRFTagger.v1",
+    "features": {"@architectures": "spacy_cner.CharEmbedding.v1", "width": 24, "rows": 500, "shape_width": 8},
+    "encoder": {"@architectures": "spacy_cner.BiLSTM.v1", "width": 32, "hidden_width": 32, "dropout": 0.0},
+}
+
+
+def blank_char_nlp() -> Language:
+    return spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": "spacy_cner.CharTokenizer.v1"}}})
+
+
+def make_examples(nlp: Language) -> List[Example]:
+    examples = []
+    for text, ents in EMR_SENTENCES:
+        reference = nlp.make_doc(text)
+        reference.ents = [reference.char_span(s, e, label=label) for s, e, label in ents]
+        examples.append(Example(nlp.make_doc(text), reference))
+    return examples
+
+
+def train_tiny(steps: int = 60, seed: int = 0) -> Language:
+    spacy.util.fix_random_seed(seed)
+    nlp = blank_char_nlp()
+    nlp.add_pipe("cner", name="ner", config={"model": TINY_MODEL})
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    optimizer.learn_rate = 0.01
+    for _ in range(steps):
+        nlp.update(examples, sgd=optimizer)
+    return nlp
+
+
+@pytest.fixture(scope="session")
+def trained_nlp() -> Language:
+    return train_tiny()
+
+
+@pytest.fixture
+def examples():
+    return make_examples(blank_char_nlp())

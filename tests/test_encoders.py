@@ -1,0 +1,47 @@
+import numpy
+import torch
+
+from spacy_cner.encoders.bilstm import BiLSTMEncoder, build_bilstm
+from spacy_cner.torch_bridge import length_buckets
+
+
+def test_bilstm_output_does_not_depend_on_batch_neighbours():
+    torch.manual_seed(0)
+    encoder = BiLSTMEncoder(width=6, hidden_width=8, depth=2, dropout=0.0).eval()
+    sequences = [torch.randn(n, 6) for n in (5, 1, 0, 40)]
+    with torch.no_grad():
+        batched = encoder(sequences)
+        for sequence, output in zip(sequences, batched):
+            assert output.shape == (len(sequence), 8)
+            assert torch.allclose(encoder([sequence])[0], output, atol=1e-5)
+
+
+def test_bilstm_backward_direction_sees_the_future():
+    torch.manual_seed(0)
+    encoder = BiLSTMEncoder(width=3, hidden_width=4, depth=1, dropout=0.0).eval()
+    x = torch.randn(6, 3)
+    changed = x.clone()
+    changed[-1] += 1.0
+    with torch.no_grad():
+        a, b = encoder([x])[0], encoder([changed])[0]
+    assert torch.allclose(a[0, :2], b[0, :2])  # forward half at t=0 ignores t=5
+    assert not torch.allclose(a[0, 2:], b[0, 2:])  # backward half does not
+
+
+def test_thinc_wrapper_backpropagates_to_inputs():
+    model = build_bilstm(width=4, hidden_width=6, dropout=0.0)
+    model.initialize()
+    Xs = [numpy.random.default_rng(0).normal(size=(n, 4)).astype("f") for n in (3, 0, 7)]
+    Ys, backprop = model.begin_update(Xs)
+    assert [Y.shape for Y in Ys] == [(3, 6), (0, 6), (7, 6)]
+    dXs = backprop([numpy.ones_like(Y) for Y in Ys])
+    assert [dX.shape for dX in dXs] == [X.shape for X in Xs]
+    assert numpy.abs(dXs[2]).sum() > 0
+
+
+def test_length_buckets_bound_padding():
+    lengths = [100_000, 5, 0, 7, 6, 3000]
+    buckets = length_buckets(lengths, max_padded=1000)
+    assert sorted(i for b in buckets for i in b) == [0, 1, 3, 4, 5]
+    for bucket in buckets:
+        assert len(bucket) == 1 or max(lengths[i] for i in bucket) * len(bucket) <= 1000

@@ -1,0 +1,46 @@
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.cli.evaluate import evaluate as spacy_evaluate
+from spacy.tokens import DocBin
+from thinc.api import Config
+
+from spacy_cner.__main__ import main
+
+from .conftest import make_examples
+
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.cfg"))
+
+
+def test_evaluate_equals_spacy_evaluate_and_writes_reports(trained_nlp, tmp_path):
+    trained_nlp.to_disk(tmp_path / "model")
+    gold = DocBin(docs=[eg.reference for eg in make_examples(trained_nlp)])
+    # Make a couple of sentences wrong on purpose so that the scores are not all 1.0.
+    docs = list(gold.get_docs(trained_nlp.vocab))
+    docs[0].ents = []
+    DocBin(docs=docs).to_disk(tmp_path / "gold.spacy")
+    assert (
+        main(["evaluate", str(tmp_path / "model"), str(tmp_path / "gold.spacy"), "--output-dir", str(tmp_path / "out")])
+        == 0
+    )
+    ours = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    theirs = spacy_evaluate(str(tmp_path / "model"), tmp_path / "gold.spacy")
+    assert ours["ents_f"] == pytest.approx(100 * theirs["ents_f"])
+    assert ours["ents_p"] == pytest.approx(100 * theirs["ents_p"])
+    assert ours["ents_p"] < 100
+    for label, prf in ours["per_type"].items():
+        assert prf["f"] == pytest.approx(100 * theirs["ents_per_type"][label]["f"])
+    assert "| **all** |" in (tmp_path / "out" / "metrics.md").read_text()
+    assert (tmp_path / "out" / "per_type_f1.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_every_config_builds_a_cner_pipeline(path):
+    config = Config().from_disk(path)
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+    assert nlp.pipe_names == ["ner"]
+    assert nlp.get_pipe_meta("ner").factory == "cner"
+    assert nlp.make_doc("复查 CT").text == "复查 CT"
+    assert len(nlp.make_doc("复查 CT")) == 5
