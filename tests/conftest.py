@@ -1,6 +1,6 @@
 import os
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import pytest
 import spacy
@@ -45,10 +45,10 @@ def make_examples(nlp: Language) -> List[Example]:
     return examples
 
 
-def train_tiny(steps: int = 60, seed: int = 0) -> Language:
+def train_tiny(steps: int = 60, seed: int = 0, model: Optional[dict] = None) -> Language:
     spacy.util.fix_random_seed(seed)
     nlp = blank_char_nlp()
-    nlp.add_pipe("cner", name="ner", config={"model": TINY_MODEL})
+    nlp.add_pipe("cner", name="ner", config={"model": model or TINY_MODEL})
     examples = make_examples(nlp)
     optimizer = nlp.initialize(lambda: examples)
     optimizer.learn_rate = 0.01

@@ -1,0 +1,46 @@
+"""Glyph features (paper 000, equations 14-15): each character's 14x14 image
+through a small 2D CNN."""
+
+from typing import List, Tuple
+
+import torch
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import Model
+from thinc.types import Floats2d
+from torch import nn
+
+from .char_codes import GLYPH_SIZE, glyphs
+from .per_character import per_unique_key
+
+
+class GlyphCNN(nn.Module):
+    """conv 8 (k3) -> ReLU -> 2x2 max pool -> conv 32 (k3) -> ReLU -> 2x2 max pool -> dense."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.width = width
+        self.layers = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * (GLYPH_SIZE // 4) ** 2, width),
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.layers(images)
+
+
+def glyph_tensor(chars: List[str]) -> Tuple[torch.Tensor]:
+    return (torch.from_numpy(glyphs(chars))[:, None],)
+
+
+@registry.architectures("spacy_cner.GlyphCNN.v1")
+def build_glyph_cnn(width: int = 128) -> Model[List[Doc], List[Floats2d]]:
+    """One ``width``-dimension vector per token from its first character's glyph
+    (all-zero image for characters without one)."""
+    return per_unique_key(GlyphCNN(width), keys_of=lambda doc: [t.text[:1] for t in doc], prepare=glyph_tensor)
