@@ -128,11 +128,13 @@ def main() -> None:
     parser.add_argument("config", help="name of a file in configs/, without .cfg")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("--note", default="", help="anything that affects the figures, e.g. a shared machine")
     parser.add_argument("overrides", nargs="*", help="extra spacy train overrides, e.g. --training.max_steps 500")
     args, unknown = parser.parse_known_args()
     overrides = args.overrides + unknown
     runs = [run_once(args.config, seed, args.corpus, overrides) for seed in args.seeds]
     result = summarize(args.config, runs, overrides)
+    result["note"] = args.note
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.config}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "report.py")], check=True)

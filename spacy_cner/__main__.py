@@ -1,16 +1,16 @@
-"""``python -m spacy_cner COMMAND``: data conversion, evaluation and character codes."""
+"""``python -m spacy_cner COMMAND``: data conversion, evaluation, bulk annotation and character codes."""
 
 import argparse
 import sys
 from typing import List, Optional
 
-from .cli import codes, convert, evaluate, fetch
+from .cli import annotate, codes, convert, evaluate, fetch
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m spacy_cner", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (fetch, convert, evaluate, codes):
+    for module in (fetch, convert, evaluate, annotate, codes):
         module.add_arguments(commands)
     args = parser.parse_args(argv)
     try:

@@ -7,7 +7,8 @@ import pytest
 from thinc.api import Adam
 
 from spacy_cner.decoder import bio
-from spacy_cner.decoder.crf import build_linear_chain_crf, crf_loss, sequence_log_likelihood
+from spacy_cner.decoder.confidence import span_probabilities
+from spacy_cner.decoder.crf import build_linear_chain_crf, constrained_scores, crf_loss, sequence_log_likelihood
 
 N_LABELS = 2
 N_TAGS = bio.n_tags(N_LABELS)  # O, B-0, I-0, B-1, I-1
@@ -110,3 +111,16 @@ def test_tags_spans_round_trip():
 def test_stray_inside_tag_opens_a_span_instead_of_vanishing():
     assert bio.tags_to_spans([0, bio.inside_tag(1), bio.inside_tag(1), 0]) == [(1, 3, 1)]
     assert bio.tags_to_spans([bio.begin_tag(0), bio.inside_tag(1)]) == [(0, 1, 0), (1, 2, 1)]
+
+
+def test_span_probability_matches_enumeration():
+    crf = make_crf(7)
+    emissions = numpy.random.default_rng(7).normal(size=(4, N_TAGS)).astype("f")
+    sequences = valid_sequences(4)
+    weights = numpy.exp([path_score(crf, emissions, s) for s in sequences])
+    weights /= weights.sum()
+    scores = constrained_scores(crf)
+    for span in [(0, 1, 0), (1, 3, 1), (2, 4, 0), (0, 4, 1)]:
+        expected = sum(w for s, w in zip(sequences, weights) if span in bio.tags_to_spans(list(s)))
+        (found,) = span_probabilities(emissions, scores, [span])
+        assert found == pytest.approx(expected, abs=1e-4)

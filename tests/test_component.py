@@ -45,7 +45,8 @@ def test_pipe_equals_call_for_any_batch_size(trained_nlp):
 def test_predictions_are_valid_bio(trained_nlp):
     ner = trained_nlp.get_pipe("ner")
     docs = [trained_nlp.make_doc(text) for text, _ in EMR_SENTENCES]
-    for tags in ner.predict(docs):
+    tag_sequences, _ = ner.predict(docs)
+    for tags in tag_sequences:
         assert bio.is_valid(tags.tolist())
 
 
@@ -84,3 +85,21 @@ def test_explicit_labels_at_initialisation():
     ner.initialize(lambda: make_examples(nlp), nlp=nlp, labels=["Symptom", *LABELS])
     assert ner.labels == ("Symptom", *LABELS)
     assert ner.model.get_dim("nO") == 1 + 2 * 7
+
+
+def test_entities_carry_crf_confidences(trained_nlp):
+    doc = trained_nlp("患者因直肠癌行直肠癌根治术。复查CT示肝脏多发占位。")
+    assert doc.ents
+    confidences = [ent._.confidence for ent in doc.ents]
+    assert all(0.0 < c <= 1.0 for c in confidences)
+    assert doc.spans["ner"].attrs["scores"] == confidences
+    assert [(s.start, s.end, s.label_) for s in doc.spans["ner"]] == [(e.start, e.end, e.label_) for e in doc.ents]
+
+
+def test_confidence_can_be_switched_off():
+    nlp = blank_char_nlp()
+    nlp.add_pipe("cner", name="ner", config={"model": TINY_MODEL, "confidence": False})
+    nlp.initialize(lambda: make_examples(nlp))
+    doc = nlp("患者因直肠癌行直肠癌根治术。")
+    assert "ner" not in doc.spans
+    assert all(ent._.confidence is None for ent in doc.ents)

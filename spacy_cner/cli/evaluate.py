@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 from typing import Any, Dict
 
-import spacy
 from spacy.training import Corpus
+
+from ..model_loading import load_pipeline
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +27,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
 def evaluate(model: str, data: Path, batch_size: int = 32) -> Dict[str, Any]:
     if not data.exists():
         raise FileNotFoundError(f"{data} does not exist")
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     examples = list(Corpus(data)(nlp))
     scores = nlp.evaluate(examples, batch_size=batch_size)
     per_type = scores.get("ents_per_type") or {}

@@ -1,19 +1,20 @@
 """The ``cner`` pipeline component: BIO tagging with a CRF, writing ``doc.ents``."""
 
 from itertools import islice
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d, Ints1d
 
 from ..decoder import bio
-from ..decoder.crf import crf_loss
+from ..decoder.confidence import span_probabilities
+from ..decoder.crf import constrained_scores, crf_loss
 
 DEFAULT_MODEL_CONFIG = """
 [model]
@@ -35,19 +36,29 @@ dropout = 0.5
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
 
 
+if not Span.has_extension("confidence"):
+    Span.set_extension("confidence", default=None)
+
+
 @Language.factory(
     "cner",
-    assigns=["doc.ents"],
-    default_config={"model": DEFAULT_MODEL, "scorer": {"@scorers": "spacy.ner_scorer.v1"}},
+    assigns=["doc.ents", "doc.spans"],
+    default_config={"model": DEFAULT_MODEL, "confidence": True, "scorer": {"@scorers": "spacy.ner_scorer.v1"}},
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
-def make_cner(nlp: Language, name: str, model: Model[List[Doc], List[Floats2d]], scorer: Optional[Callable]):
-    return CRFEntityRecognizer(nlp.vocab, model, name, scorer=scorer)
+def make_cner(
+    nlp: Language, name: str, model: Model[List[Doc], List[Floats2d]], confidence: bool, scorer: Optional[Callable]
+):
+    return CRFEntityRecognizer(nlp.vocab, model, name, confidence=confidence, scorer=scorer)
 
 
 class CRFEntityRecognizer(TrainablePipe):
     """Tags each token O / B-label / I-label, decodes with a constrained CRF and
-    sets ``doc.ents`` (replacing any entities already on the doc)."""
+    sets ``doc.ents`` (replacing any entities already on the doc).
+
+    With ``confidence``, each entity's probability under the CRF is stored as
+    ``span._.confidence`` and in ``doc.spans[name].attrs["scores"]``.
+    """
 
     def __init__(
         self,
@@ -55,11 +66,13 @@ class CRFEntityRecognizer(TrainablePipe):
         model: Model[List[Doc], List[Floats2d]],
         name: str = "ner",
         *,
+        confidence: bool = True,
         scorer: Optional[Callable] = None,
     ) -> None:
         self.vocab = vocab
         self.model = model
         self.name = name
+        self.confidence = confidence
         self.scorer = scorer
         self.cfg: Dict[str, List[str]] = {"labels": []}
 
@@ -107,18 +120,24 @@ class CRFEntityRecognizer(TrainablePipe):
         sample = [eg.predicted for eg in islice(get_examples(), 10)]
         self.model.initialize(X=sample)
 
-    def predict(self, docs: Iterable[Doc]) -> List[Ints1d]:
+    def predict(self, docs: Iterable[Doc]) -> Tuple[List[Ints1d], List[Floats2d]]:
+        """The Viterbi tag ids of each doc, and the emission scores behind them."""
         docs = list(docs)
         self._require_initialized()
         emissions = self.model.predict(docs)
-        return self.model.get_ref("crf").predict(emissions)
+        return self.model.get_ref("crf").predict(emissions), emissions
 
-    def set_annotations(self, docs: Iterable[Doc], tag_sequences: List[Ints1d]) -> None:
-        for doc, tags in zip(docs, tag_sequences):
-            doc.ents = [
-                Span(doc, start, end, label=self.labels[label])
-                for start, end, label in bio.tags_to_spans(tags.tolist())
-            ]
+    def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[Ints1d], List[Floats2d]]) -> None:
+        tag_sequences, emissions = predictions
+        crf_scores = constrained_scores(self.model.get_ref("crf")) if self.confidence else None
+        for doc, tags, doc_emissions in zip(docs, tag_sequences, emissions):
+            spans = bio.tags_to_spans(tags.tolist())
+            doc.ents = [Span(doc, start, end, label=self.labels[label]) for start, end, label in spans]
+            if crf_scores is not None:
+                confidences = span_probabilities(doc_emissions, crf_scores, spans)
+                for ent, confidence in zip(doc.ents, confidences):
+                    ent._.confidence = confidence
+                doc.spans[self.name] = SpanGroup(doc, spans=list(doc.ents), attrs={"scores": confidences})
 
     def update(
         self,

@@ -1,0 +1,36 @@
+"""Load a pipeline with errors that name the problem, not a traceback from torch."""
+
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+
+class ModelLoadError(ValueError):
+    pass
+
+
+def load_pipeline(name: str) -> Language:
+    """``spacy.load`` for a directory or an installed package name."""
+    path = Path(name)
+    if path.exists():
+        if not path.is_dir():
+            raise ModelLoadError(f"{path} is a file; a pipeline is a directory with config.cfg and meta.json")
+        missing = [f for f in ("config.cfg", "meta.json") if not (path / f).exists()]
+        if missing:
+            raise ModelLoadError(f"{path} is not a complete spaCy pipeline: {', '.join(missing)} missing")
+    elif not spacy.util.is_package(name):
+        raise ModelLoadError(f"No pipeline at {name!r}: not a directory and not an installed package")
+    try:
+        nlp = spacy.load(name)
+    except Exception as error:  # any failure inside deserialization means a damaged model
+        raise ModelLoadError(f"Could not load the pipeline {name!r}: it is incomplete or corrupted ({error})") from None
+    for pipe_name, pipe in nlp.pipeline:
+        labels = getattr(pipe, "labels", None)
+        model = getattr(pipe, "model", None)
+        if labels and model is not None and model.has_dim("nO") and model.get_dim("nO") != 1 + 2 * len(labels):
+            raise ModelLoadError(
+                f"Pipeline {name!r}: component {pipe_name!r} lists {len(labels)} labels but its weights were "
+                f"trained for {(model.get_dim('nO') - 1) // 2}: the model directory mixes files of two models"
+            )
+    return nlp
