@@ -1,0 +1,97 @@
+"""The fused BERT backbone through spacy-transformers, on a tiny random BERT."""
+
+import string
+
+import pytest
+import spacy
+import torch
+from transformers import BertConfig, BertModel, BertTokenizerFast
+
+from .conftest import EMR_SENTENCES, blank_char_nlp, make_examples
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny-bert")
+    chars = sorted({c for text, _ in EMR_SENTENCES for c in text} | set(string.ascii_lowercase + string.digits))
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "cea", "##a", *chars]
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True).save_pretrained(path)
+    torch.manual_seed(0)
+    config = BertConfig(len(vocab), hidden_size=16, num_hidden_layers=3, num_attention_heads=2, intermediate_size=32)
+    BertModel(config).save_pretrained(path)
+    return path
+
+
+def build_nlp(bert_path, fusion: bool = True, window: int = 16, stride: int = 12):
+    nlp = blank_char_nlp()
+    nlp.add_pipe(
+        "transformer",
+        config={
+            "model": {
+                "@architectures": "spacy_cner.FusedTransformer.v1",
+                "name": str(bert_path),
+                "get_spans": {
+                    "@span_getters": "spacy-transformers.strided_spans.v1",
+                    "window": window,
+                    "stride": stride,
+                },
+                "tokenizer_config": {"use_fast": True},
+                "fusion": fusion,
+            }
+        },
+    )
+    features = {
+        "@architectures": "spacy_cner.BackboneFeatures.v1",
+        "width": 8,
+        "pooling": {"@layers": "reduce_mean.v1"},
+    }
+    model = {"@architectures": "spacy_cner.CRFTagger.v1", "features": features, "encoder": None}
+    nlp.add_pipe("cner", name="ner", config={"model": model})
+    return nlp
+
+
+def test_fusion_weights_and_lower_layers_train(tiny_bert):
+    nlp = build_nlp(tiny_bert)
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    bert = nlp.get_pipe("transformer").model.transformer
+    assert type(bert).__name__ == "FusedBertModel"
+    before = {name: p.detach().clone() for name, p in bert.named_parameters()}
+    for _ in range(3):
+        nlp.update(examples, sgd=optimizer)
+    after = dict(bert.named_parameters())
+    assert not torch.equal(before["fusion_weights"], after["fusion_weights"])
+    assert not torch.equal(before["fusion_scale"], after["fusion_scale"])
+    lowest = "encoder.layer.0.attention.self.query.weight"
+    assert not torch.equal(before[lowest], after[lowest])
+    assert not torch.equal(before["embeddings.word_embeddings.weight"], after["embeddings.word_embeddings.weight"])
+
+
+@pytest.mark.parametrize("fusion", [True, False])
+def test_fusion_switch_and_save_load(tiny_bert, tmp_path, fusion):
+    nlp = build_nlp(tiny_bert, fusion=fusion)
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    nlp.update(examples, sgd=optimizer)
+    assert nlp.get_pipe("transformer").model.transformer.config.fusion is fusion
+    texts = [text for text, _ in EMR_SENTENCES]
+    before = [[(e.start, e.end, e.label_, round(e._.confidence, 4)) for e in d.ents] for d in nlp.pipe(texts)]
+    nlp.to_disk(tmp_path / "model")
+    loaded = spacy.load(tmp_path / "model")
+    assert type(loaded.get_pipe("transformer").model.transformer).__name__ == "FusedBertModel"
+    after = [[(e.start, e.end, e.label_, round(e._.confidence, 4)) for e in d.ents] for d in loaded.pipe(texts)]
+    assert after == before
+
+
+def test_every_character_of_a_long_record_reaches_a_wordpiece(tiny_bert):
+    nlp = build_nlp(tiny_bert, window=128, stride=96)
+    nlp.initialize(lambda: make_examples(nlp))
+    unit = "患者因直肠癌行直肠癌根治术，复查CT示肝脏占位。CEA 5.2ng/ml。"
+    text = (unit * (5000 // len(unit) + 1))[:5000]
+    doc = nlp(text)
+    assert len(doc) == 5000
+    lengths = doc._.trf_data.align.lengths
+    unaligned = [i for i, token in enumerate(doc) if lengths[i] == 0 and not token.is_space]
+    assert unaligned == []
+    assert doc.text == text
