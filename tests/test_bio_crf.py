@@ -120,7 +120,12 @@ def test_span_probability_matches_enumeration():
     weights = numpy.exp([path_score(crf, emissions, s) for s in sequences])
     weights /= weights.sum()
     scores = constrained_scores(crf)
-    for span in [(0, 1, 0), (1, 3, 1), (2, 4, 0), (0, 4, 1)]:
+    spans = [(0, 1, 0), (1, 3, 1), (2, 4, 0), (0, 4, 1), (3, 4, 1)]
+    # In a batch with a longer and an empty sequence, so padding is exercised too.
+    longer = numpy.random.default_rng(8).normal(size=(9, N_TAGS)).astype("f")
+    empty = numpy.zeros((0, N_TAGS), dtype="f")
+    found, _, nothing = span_probabilities([emissions, longer, empty], scores, [spans, [(2, 5, 0)], []])
+    assert nothing == []
+    for span, probability in zip(spans, found):
         expected = sum(w for s, w in zip(sequences, weights) if span in bio.tags_to_spans(list(s)))
-        (found,) = span_probabilities(emissions, scores, [span])
-        assert found == pytest.approx(expected, abs=1e-4)
+        assert probability == pytest.approx(expected, abs=1e-4)

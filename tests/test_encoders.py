@@ -1,8 +1,8 @@
 import numpy
 import torch
 
+from spacy_cner.batching import length_buckets
 from spacy_cner.encoders.bilstm import BiLSTMEncoder, build_bilstm
-from spacy_cner.torch_bridge import length_buckets
 
 
 def test_bilstm_output_does_not_depend_on_batch_neighbours():

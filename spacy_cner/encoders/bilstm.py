@@ -9,7 +9,8 @@ from thinc.types import Floats2d
 from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 
-from ..torch_bridge import length_buckets, wrap_sequence_module
+from ..batching import length_buckets
+from ..torch_bridge import wrap_sequence_module
 
 
 class BiLSTMEncoder(nn.Module):

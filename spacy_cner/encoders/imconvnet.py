@@ -26,7 +26,8 @@ from thinc.types import Floats2d
 from torch import nn
 from torch.nn import functional
 
-from ..torch_bridge import length_buckets, wrap_sequence_module
+from ..batching import length_buckets
+from ..torch_bridge import wrap_sequence_module
 
 
 class SameLengthConv(nn.Conv1d):

@@ -129,15 +129,17 @@ class CRFEntityRecognizer(TrainablePipe):
 
     def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[Ints1d], List[Floats2d]]) -> None:
         tag_sequences, emissions = predictions
-        crf_scores = constrained_scores(self.model.get_ref("crf")) if self.confidence else None
-        for doc, tags, doc_emissions in zip(docs, tag_sequences, emissions):
-            spans = bio.tags_to_spans(tags.tolist())
-            doc.ents = [Span(doc, start, end, label=self.labels[label]) for start, end, label in spans]
-            if crf_scores is not None:
-                confidences = span_probabilities(doc_emissions, crf_scores, spans)
-                for ent, confidence in zip(doc.ents, confidences):
-                    ent._.confidence = confidence
-                doc.spans[self.name] = SpanGroup(doc, spans=list(doc.ents), attrs={"scores": confidences})
+        docs = list(docs)
+        spans = [bio.tags_to_spans(tags.tolist()) for tags in tag_sequences]
+        for doc, doc_spans in zip(docs, spans):
+            doc.ents = [Span(doc, start, end, label=self.labels[label]) for start, end, label in doc_spans]
+        if not self.confidence:
+            return
+        crf_scores = constrained_scores(self.model.get_ref("crf"))
+        for doc, confidences in zip(docs, span_probabilities(emissions, crf_scores, spans)):
+            for ent, confidence in zip(doc.ents, confidences):
+                ent._.confidence = confidence
+            doc.spans[self.name] = SpanGroup(doc, spans=list(doc.ents), attrs={"scores": confidences})
 
     def update(
         self,
