@@ -26,6 +26,15 @@ PAPERS = [
     ("RoBERTa-wwm-BiLSTM-CRF (paper 000)", 90.08, 86.90, 88.46),
     ("RoBERTa-wwm-ext-large + fusion + codes + glyph + BiLSTM-CRF (paper 000)", 90.37, 88.22, 89.28),
 ]
+# Paper 004, Table 7: its own random 6:2:2 split of Yidu-S4K, so not comparable with the rows above.
+PAPER_004 = [
+    ("BiLSTM-CRF", 75.34),
+    ("IDCNN-CRF", 74.92),
+    ("imConvNet-CRF", 76.38),
+    ("imConvNet-BiLSTM-CRF", 76.63),
+    ("BERT-imConvNet-CRF", 88.22),
+    ("BERT-imConvNet-BiLSTM-CRF", 91.38),
+]
 
 
 def fmt(value) -> str:
@@ -33,7 +42,8 @@ def fmt(value) -> str:
 
 
 def main() -> None:
-    results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+    # Config runs only: speed.json and annotate_check.json live beside them.
+    results = [r for r in (json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))) if "runs" in r]
     lines = [
         "# Results on Yidu-S4K",
         "",
@@ -41,7 +51,9 @@ def main() -> None:
         "900 of the 1000 training records (100 held out as dev set, seed 0), the same split as the spaCy peer.",
         "Every row of ours is a run of `benchmarks/run_config.py` on a 2-core CPU machine without GPU;",
         "F1 is the mean over the seeds listed (± sample standard deviation when there is more than one).",
-        "Speed is whole-pipeline annotation of the test texts (`nlp.pipe`, batch 32), in characters/second.",
+        "Speed is whole-pipeline annotation of the test texts (`nlp.pipe`, batch 32), in characters/second, taken",
+        "right after training; where runs shared the machine (see each JSON's `note`) it is only indicative:",
+        "[SPEED.md](SPEED.md) compares speed side by side with spaCy's `ner` on an otherwise idle machine.",
         "",
         "| config | seeds | P | R | F1 | vs. spaCy `ner` | train (min) | chars/s | peak RSS (MB) |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -73,6 +85,25 @@ def main() -> None:
         "|---|---:|---:|---:|",
     ]
     lines += [f"| {name} | {fmt(p)} | {fmt(r)} | {fmt(f)} |" for name, p, r, f in PAPERS]
+    lines += [
+        "",
+        "Paper 004 (Table 7) used its own random 6:2:2 split of Yidu-S4K; its figures are not comparable:",
+        "",
+    ]
+    lines += ["| system (paper 004) | F1 |", "|---|---:|"] + [f"| {name} | {f:.2f} |" for name, f in PAPER_004]
+    check_path = RESULTS / "annotate_check.json"
+    if check_path.exists():
+        check = json.loads(check_path.read_text())
+        lines += [
+            "",
+            "## Bulk annotation and entity confidence (`benchmarks/annotate_check.py`)",
+            "",
+            f"`python -m spacy_cner annotate` on the 379 test records with `{check['model']}`: its output scored",
+            f"against the gold spans gives F1 {check['annotate_ents_f']:.4f}, the evaluation command "
+            f"{check['evaluate_ents_f']:.4f}. Mean CRF confidence of the {check['n_correct']:,} correct predicted "
+            f"entities: {check['mean_confidence_correct']:.3f}; of the {check['n_wrong']:,} wrong ones: "
+            f"{check['mean_confidence_wrong']:.3f}.",
+        ]
     (ROOT / "benchmarks" / "RESULTS.md").write_text("\n".join(lines) + "\n")
 
 
