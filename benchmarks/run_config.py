@@ -2,7 +2,8 @@
 
     python benchmarks/run_config.py bilstm_crf --seeds 0 1 2
 
-Writes benchmarks/results/<config>.json (mean over seeds, and every run) and
+Writes benchmarks/results/<config>.json (mean over seeds, and every run; runs of
+other seeds already there with the same overrides are kept) and
 rebuilds benchmarks/RESULTS.md. Expects corpus/{train,dev,test}.spacy from
 ``spacy project run convert``.
 """
@@ -133,10 +134,17 @@ def main() -> None:
     args, unknown = parser.parse_known_args()
     overrides = args.overrides + unknown
     runs = [run_once(args.config, seed, args.corpus, overrides) for seed in args.seeds]
-    result = summarize(args.config, runs, overrides)
-    result["note"] = args.note
+    path = RESULTS / f"{args.config}.json"
+    notes = [args.note] if args.note else []
+    if path.exists():  # add to the runs of other seeds made with the same overrides
+        earlier = json.loads(path.read_text())
+        if earlier["overrides"] == overrides:
+            runs = [run for run in earlier["runs"] if run["seed"] not in args.seeds] + runs
+            notes = [note for note in (earlier.get("note"), args.note) if note]
+    result = summarize(args.config, sorted(runs, key=lambda run: run["seed"]), overrides)
+    result["note"] = "; ".join(dict.fromkeys(notes))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.config}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "report.py")], check=True)
     print(json.dumps({k: result[k] for k in ("config", "ents_p", "ents_r", "ents_f", "train_seconds")}))
 

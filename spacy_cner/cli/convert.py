@@ -4,7 +4,7 @@ import argparse
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List
+from typing import List
 
 from spacy.tokens import DocBin
 
@@ -42,16 +42,21 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
 
 def convert_yidu(args: argparse.Namespace) -> None:
     mapping = load_label_map(args.label_map, YIDU_S4K_LABELS)
-    splits: Dict[str, List[Record]] = {}
+    args.output_dir.mkdir(parents=True, exist_ok=True)
     for split in ("train", "test"):
         records = yidu_s4k.read_split(args.data_dir, split)
-        counts = yidu_s4k.check_counts(records, split)
-        print(f"{split}: {len(records)} records, {sum(counts.values())} entities (as published)")
-        splits[split] = relabel(records, mapping)
-    splits["train"], splits["dev"] = split_records(splits["train"], args.dev_size, args.seed)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    for split in ("train", "dev", "test"):
-        write_docbin(splits[split], args.output_dir / f"{split}.spacy")
+        counts_in = yidu_s4k.check_counts(records, split)
+        records = relabel(records, mapping)
+        if split == "train":
+            kept, held_out = split_records(records, args.dev_size, args.seed)
+            counts_out = write_docbin(kept, args.output_dir / "train.spacy")
+            counts_out += write_docbin(held_out, args.output_dir / "dev.spacy")
+        else:
+            counts_out = write_docbin(records, args.output_dir / "test.spacy")
+        print(f"Yidu-S4K {split}: {len(records)} records; entities per label, read -> written:")
+        for source in yidu_s4k.EXPECTED_COUNTS[split]:
+            print(f"  {source}\t{mapping[source]}\t{counts_in[source]} -> {counts_out[mapping[source]]}")
+        print(f"  total\t\t{sum(counts_in.values())} -> {sum(counts_out.values())}")
     (args.output_dir / "labels.json").write_text(
         json.dumps(invert(mapping), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
@@ -68,10 +73,11 @@ def convert_generic(args: argparse.Namespace) -> None:
     write_docbin(records, args.output)
 
 
-def write_docbin(records: List[Record], path: Path) -> None:
-    """Convert (every entity checked to survive) and save; print counts per label."""
+def write_docbin(records: List[Record], path: Path) -> Counter:
+    """Convert (every entity checked to survive) and save; print and return counts per label."""
     docs = records_to_docs(records)
     DocBin(docs=docs, store_user_data=False).to_disk(path)
     counts = Counter(ent.label_ for doc in docs for ent in doc.ents)
     summary = ", ".join(f"{label} {counts[label]}" for label in sorted(counts))
     print(f"{path}: {len(docs)} records, {sum(counts.values())} entities ({summary})")
+    return counts
