@@ -95,3 +95,28 @@ def test_every_character_of_a_long_record_reaches_a_wordpiece(tiny_bert):
     unaligned = [i for i, token in enumerate(doc) if lengths[i] == 0 and not token.is_space]
     assert unaligned == []
     assert doc.text == text
+
+
+def test_frozen_backbone_cache_returns_the_same_outputs(tiny_bert):
+    from spacy_cner.backbone.fused_bert import FusedBertConfig, FusedBertModel
+
+    config = FusedBertConfig.from_pretrained(tiny_bert, cache_size=3)
+    model = FusedBertModel.from_pretrained(tiny_bert, config=config).eval()
+    ids = torch.tensor([[2, 10, 11, 12, 3], [2, 13, 3, 0, 0]])
+    mask = (ids != 0).long()
+    with torch.no_grad():
+        expected = model._forward(input_ids=ids, attention_mask=mask).last_hidden_state
+        first = model(input_ids=ids, attention_mask=mask).last_hidden_state
+        assert len(model.cache) == 2
+        # The same windows in another batch, padded differently, come from the cache.
+        again = model(input_ids=ids[[1, 0]], attention_mask=mask[[1, 0]]).last_hidden_state
+        more = torch.tensor([[2, 14, 3], [2, 15, 3]])
+        model(input_ids=more, attention_mask=torch.ones_like(more))
+    assert torch.allclose(first[0], expected[0], atol=1e-5)
+    assert torch.allclose(first[1, :3], expected[1, :3], atol=1e-5)
+    assert torch.allclose(again[0, :3], first[1, :3]) and torch.allclose(again[1], first[0])
+    assert len(model.cache) == 3  # least recently used window dropped
+    model.train()
+    with torch.enable_grad():
+        trained = model(input_ids=ids, attention_mask=mask).last_hidden_state
+    assert trained.requires_grad  # training never reads the cache

@@ -6,22 +6,32 @@ the lower layers. Here the model itself returns ``scale * sum_c softmax(w)_c
 h_c`` as its ``last_hidden_state``; the per-layer outputs stay available in
 ``hidden_states``. The config type is registered with ``AutoConfig`` /
 ``AutoModel`` so spacy-transformers' own (de)serialization rebuilds this class.
+
+With ``cache_size`` > 0, inference outputs are cached per window of wordpieces
+(least recently used first out): a frozen backbone then runs once per window of
+the corpus rather than once per epoch, which makes CPU training of the layers
+above it cheap.
 """
 
-from typing import Any
+from collections import OrderedDict
+from typing import Any, Optional
 
 import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, BertConfig, BertModel
+from transformers.modeling_outputs import BaseModelOutputWithPoolingAndCrossAttentions
 
 
 class FusedBertConfig(BertConfig):
     model_type = "cner_fused_bert"
 
-    def __init__(self, fusion: bool = True, fusion_include_embeddings: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, fusion: bool = True, fusion_include_embeddings: bool = False, cache_size: int = 0, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.fusion = fusion
         self.fusion_include_embeddings = fusion_include_embeddings
+        self.cache_size = cache_size
 
 
 class FusedBertModel(BertModel):
@@ -35,6 +45,7 @@ class FusedBertModel(BertModel):
         # Equal weights and scale 1 at the start: training begins from the layer average.
         self.fusion_weights = nn.Parameter(torch.zeros(n_layers))
         self.fusion_scale = nn.Parameter(torch.ones(1))  # 1-d: Thinc optimizers need sized params
+        self.cache: "OrderedDict[bytes, torch.Tensor]" = OrderedDict()
 
     def _init_weights(self, module: nn.Module) -> None:
         # Also runs for weights missing from a plain BERT checkpoint: the fusion ones.
@@ -50,7 +61,41 @@ class FusedBertModel(BertModel):
         weights = torch.softmax(self.fusion_weights, dim=0)
         return self.fusion_scale * torch.einsum("l,lbth->bth", weights, torch.stack(layers))
 
-    def forward(self, *args: Any, **kwargs: Any):
+    def forward(self, input_ids: Optional[torch.Tensor] = None, **kwargs: Any):
+        cacheable = self.config.cache_size and not self.training and not torch.is_grad_enabled()
+        if cacheable and input_ids is not None and not kwargs.get("output_hidden_states"):
+            return self._cached_forward(input_ids, kwargs.get("attention_mask"))
+        return self._forward(input_ids=input_ids, **kwargs)
+
+    def _cached_forward(
+        self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor]
+    ) -> BaseModelOutputWithPoolingAndCrossAttentions:
+        """Outputs per row, looked up by the row's unpadded wordpiece ids (single
+        segment: token types are all zero)."""
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        lengths = attention_mask.sum(dim=1).long().tolist()
+        keys = [input_ids[i, :n].cpu().numpy().tobytes() for i, n in enumerate(lengths)]
+        rows = {key: self.cache[key] for key in keys if key in self.cache}
+        missing = [i for i, key in enumerate(keys) if key not in rows]
+        if missing:
+            width = max(lengths[i] for i in missing)
+            output = self._forward(input_ids=input_ids[missing, :width], attention_mask=attention_mask[missing, :width])
+            for row, i in enumerate(missing):
+                rows[keys[i]] = output.last_hidden_state[row, : lengths[i]].clone()
+        hidden = torch.zeros((*input_ids.shape, self.config.hidden_size), device=input_ids.device)
+        for i, key in enumerate(keys):
+            hidden[i, : lengths[i]] = rows[key]
+            self._remember(key, rows[key])
+        return BaseModelOutputWithPoolingAndCrossAttentions(last_hidden_state=hidden)
+
+    def _remember(self, key: bytes, hidden: torch.Tensor) -> None:
+        self.cache[key] = hidden
+        self.cache.move_to_end(key)
+        while len(self.cache) > self.config.cache_size:
+            self.cache.popitem(last=False)
+
+    def _forward(self, *args: Any, **kwargs: Any):
         if not self.config.fusion:
             return super().forward(*args, **kwargs)
         wanted_hidden_states = kwargs.get("output_hidden_states") or self.config.output_hidden_states

@@ -20,15 +20,22 @@ def build_fused_transformer(
     transformer_config: Optional[dict] = None,
     fusion: bool = True,
     fusion_include_embeddings: bool = False,
+    cache_size: int = 0,
 ) -> Model[List[Doc], FullTransformerBatch]:
     """Any BERT-family checkpoint (hub name or local path) as a spaCy
     transformer; with ``fusion`` its output is a learned softmax-weighted sum of
     every layer (embeddings too if ``fusion_include_embeddings``), times a
-    learned scale, else the last layer. Saved pipelines rebuild the fused class
-    through the registered ``cner_fused_bert`` config type."""
+    learned scale, else the last layer. ``cache_size`` > 0 caches that many
+    windows' inference outputs: for a frozen backbone (``frozen_components``).
+    Saved pipelines rebuild the fused class through the registered
+    ``cner_fused_bert`` config type."""
     model = TransformerModel(name, get_spans, dict(tokenizer_config or {}), dict(transformer_config or {}))
     load_pretrained = partial(huggingface_from_pretrained, config_cls=FusedBertConfig, model_cls=FusedBertModel)
-    fusion_config = {"fusion": fusion, "fusion_include_embeddings": fusion_include_embeddings}
+    fusion_config = {
+        "fusion": fusion,
+        "fusion_include_embeddings": fusion_include_embeddings,
+        "cache_size": cache_size,
+    }
     model.init = partial(_init, load_pretrained=load_pretrained, fusion_config=fusion_config, stock_init=model.init)
     return model
 
