@@ -134,3 +134,15 @@ def test_yidu_s4k_converts_losslessly_with_published_counts(tmp_path):
     assert main(["convert", "yidu", str(YIDU_DIR), str(tmp_path)]) == 0
     sizes = {s: len(DocBin().from_disk(tmp_path / f"{s}.spacy")) for s in ("train", "dev", "test")}
     assert sizes == {"train": 900, "dev": 100, "test": 379}
+
+
+@pytest.mark.skipif(not YIDU_DIR.exists(), reason="Yidu-S4K is not available locally")
+def test_fetch_copies_a_local_copy_and_checks_sha256(tmp_path):
+    assert yidu_s4k.fetch(tmp_path / "a", local=YIDU_DIR) == []
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(yidu_s4k.SHA256)
+    changed = tmp_path / "b"
+    changed.mkdir()
+    for name in yidu_s4k.SHA256:
+        (changed / name).write_bytes((YIDU_DIR / name).read_bytes().lstrip(b"\xef\xbb\xbf"))  # a BOM-less copy
+    warnings = yidu_s4k.fetch(changed)
+    assert len(warnings) == 2 and all("sha256 differs" in w for w in warnings)  # the two training files had a BOM
