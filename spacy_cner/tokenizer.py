@@ -10,6 +10,7 @@ boundary and ``doc.text`` is always the input text.
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Union
 
+from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy.vocab import Vocab
@@ -42,8 +43,8 @@ class CharTokenizer:
 
 
 @registry.tokenizers("spacy_cner.CharTokenizer.v1")
-def create_char_tokenizer() -> Callable[["spacy.Language"], CharTokenizer]:  # noqa: F821
-    def make(nlp) -> CharTokenizer:
+def create_char_tokenizer() -> Callable[[Language], CharTokenizer]:
+    def make(nlp: Language) -> CharTokenizer:
         return CharTokenizer(nlp.vocab)
 
     return make

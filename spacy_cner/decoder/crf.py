@@ -71,9 +71,9 @@ def forward(
 def crf_loss(
     model: Model[List[Floats2d], List[Ints1d]], emissions: List[Floats2d], gold: List[Ints1d]
 ) -> Tuple[float, List[Floats2d]]:
-    """Negative log-likelihood of ``gold`` summed over tokens' sequences, averaged
-    over the batch. Adds the gradient of the transition scores to ``model`` and
-    returns the gradient of the emissions."""
+    """The negative log-likelihood of the ``gold`` tag sequences, averaged over the
+    batch, and its gradient with respect to the emissions. The gradient of the
+    transition scores is added to ``model``'s params."""
     crf = _loaded_crf(model, requires_grad=True)
     d_emissions = [model.ops.alloc2f(*e.shape) for e in emissions]
     batch = _Batch(emissions, requires_grad=True)

@@ -163,7 +163,7 @@ class CRFEntityRecognizer(TrainablePipe):
         losses[self.name] += loss
         return losses
 
-    def get_loss(self, examples: Iterable[Example], emissions: List[Floats2d]):
+    def get_loss(self, examples: Iterable[Example], emissions: List[Floats2d]) -> Tuple[float, List[Floats2d]]:
         gold = [self._gold_tags(eg) for eg in examples]
         return crf_loss(self.model.get_ref("crf"), emissions, gold)
 
