@@ -1,18 +1,29 @@
 import numpy
+import pytest
 import torch
 
 from spacy_cner.batching import length_buckets
 from spacy_cner.encoders.bilstm import BiLSTMEncoder, build_bilstm
+from spacy_cner.encoders.imconvnet import ImConvNet
+
+SLIM_IMCONVNET = dict(channels=[8, 12, 16, 20], depths=[1, 1, 2, 1], kernel_size=7, expansion=2, dropout=0.0)
+ENCODERS = {
+    "bilstm": (lambda: BiLSTMEncoder(width=6, hidden_width=8, depth=2, dropout=0.0), 8),
+    "imconvnet": (lambda: ImConvNet(6, width_out=10, **SLIM_IMCONVNET), 10),
+}
 
 
-def test_bilstm_output_does_not_depend_on_batch_neighbours():
+@pytest.mark.parametrize("name", list(ENCODERS))
+def test_output_does_not_depend_on_batch_neighbours(name):
+    """Padding never leaks: a sequence's output is the same alone or batched."""
     torch.manual_seed(0)
-    encoder = BiLSTMEncoder(width=6, hidden_width=8, depth=2, dropout=0.0).eval()
-    sequences = [torch.randn(n, 6) for n in (5, 1, 0, 40)]
+    build, width = ENCODERS[name]
+    encoder = build().eval()
+    sequences = [torch.randn(n, 6) for n in (5, 1, 0, 40, 17)]
     with torch.no_grad():
         batched = encoder(sequences)
         for sequence, output in zip(sequences, batched):
-            assert output.shape == (len(sequence), 8)
+            assert output.shape == (len(sequence), width)
             assert torch.allclose(encoder([sequence])[0], output, atol=1e-5)
 
 

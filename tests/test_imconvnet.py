@@ -3,7 +3,7 @@ import torch
 
 from spacy_cner.encoders.imconvnet import ImConvNet, SameLengthConv
 
-SLIM = dict(channels=[8, 12, 16, 20], depths=[1, 1, 2, 1], kernel_size=7, expansion=2, dropout=0.0)
+from .test_encoders import SLIM_IMCONVNET as SLIM  # batch invariance is tested there, with the BiLSTM
 
 
 @pytest.mark.parametrize("kernel_size", [1, 2, 3, 4, 7])
@@ -28,17 +28,6 @@ def test_paper_widths_and_projection():
     assert sum(len(stage) for stage in encoder.stages) == 18
     projected = ImConvNet(16, width_out=64, **SLIM)
     assert projected.width == 64
-
-
-def test_padding_does_not_leak():
-    torch.manual_seed(0)
-    encoder = ImConvNet(6, width_out=10, **SLIM).eval()
-    sequences = [torch.randn(n, 6) for n in (3, 1, 0, 40, 17)]
-    with torch.no_grad():
-        batched = encoder(sequences)
-        for sequence, output in zip(sequences, batched):
-            assert output.shape == (len(sequence), 10)
-            assert torch.allclose(encoder([sequence])[0], output, atol=1e-5)
 
 
 def test_context_reaches_beyond_the_stem():

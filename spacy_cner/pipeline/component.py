@@ -81,10 +81,6 @@ class CRFEntityRecognizer(TrainablePipe):
         return tuple(self.cfg["labels"])
 
     @property
-    def tag_names(self) -> List[str]:
-        return bio.tag_names(self.labels)
-
-    @property
     def is_initialized(self) -> bool:
         return self.model.has_dim("nO") and self.model.get_dim("nO") is not None
 
