@@ -6,7 +6,10 @@ from spacy_cner.batching import length_buckets
 from spacy_cner.encoders.bilstm import BiLSTMEncoder, build_bilstm
 from spacy_cner.encoders.imconvnet import ImConvNet
 
-SLIM_IMCONVNET = dict(channels=[8, 12, 16, 20], depths=[1, 1, 2, 1], kernel_size=7, expansion=2, dropout=0.0)
+# layer_scale 1.0, not ConvNeXt's 1e-6: a leak through the blocks must be big enough to see.
+SLIM_IMCONVNET = dict(
+    channels=[8, 12, 16, 20], depths=[1, 1, 2, 1], kernel_size=7, expansion=2, dropout=0.0, layer_scale=1.0
+)
 ENCODERS = {
     "bilstm": (lambda: BiLSTMEncoder(width=6, hidden_width=8, depth=2, dropout=0.0), 8),
     "imconvnet": (lambda: ImConvNet(6, width_out=10, **SLIM_IMCONVNET), 10),

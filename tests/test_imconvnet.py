@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from spacy_cner.encoders.imconvnet import ImConvNet, SameLengthConv
+from spacy_cner.encoders.imconvnet import Block, ImConvNet, SameLengthConv
 
 from .test_encoders import SLIM_IMCONVNET as SLIM  # batch invariance is tested there, with the BiLSTM
 
@@ -23,7 +23,7 @@ def test_output_length_equals_input_length(length):
 
 
 def test_paper_widths_and_projection():
-    encoder = ImConvNet(16, [128, 256, 512, 1024], [3, 3, 9, 3], 7, 4, width_out=None, dropout=0.0)
+    encoder = ImConvNet(16, [128, 256, 512, 1024], [3, 3, 9, 3], 7, 4, width_out=None, dropout=0.0, layer_scale=1e-6)
     assert encoder.width == 1920
     assert sum(len(stage) for stage in encoder.stages) == 18
     projected = ImConvNet(16, width_out=64, **SLIM)
@@ -40,3 +40,13 @@ def test_context_reaches_beyond_the_stem():
         a, b = encoder([x])[0], encoder([changed])[0]
     assert not torch.allclose(a[12], b[12])  # 8 positions away: seen through the stacked convolutions
     assert torch.allclose(a[0], b[0])  # beyond the receptive field
+
+
+def test_layer_scale_starts_each_block_near_identity():
+    torch.manual_seed(0)
+    x, mask = torch.randn(2, 8, 30), torch.ones(2, 1, 30)
+    scaled, unscaled = Block(8, 7, 4, layer_scale=1e-6), Block(8, 7, 4, layer_scale=None)
+    with torch.no_grad():
+        assert torch.allclose(scaled(x, mask), x, atol=1e-5)
+        assert not torch.allclose(unscaled(x, mask), x, atol=1e-2)
+    assert any(name == "scale" for name, _ in scaled.named_parameters())  # trained, not a constant

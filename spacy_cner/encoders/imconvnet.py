@@ -10,7 +10,10 @@ four stages are concatenated.
 Where the paper is silent we chose, and the config exposes: ``kernel_size`` of
 the depthwise convolution (7, as ConvNeXt), ``expansion`` (4, as ConvNeXt), and
 a linear projection of the concatenation to ``width`` (null keeps all
-sum(channels) dimensions).
+sum(channels) dimensions), and ``layer_scale``: each block's residual branch is
+multiplied by a learned per-channel scale starting at this value (1e-6, as
+ConvNeXt; null turns it off). Without it the 18-block stack diverged on
+Yidu-S4K at the baseline's learning rate.
 
 Every convolution keeps the length exactly (even widths are padded one more on
 the right), and padded positions are zeroed before each convolution, so a
@@ -49,8 +52,9 @@ class ChannelNorm(nn.LayerNorm):
 
 
 class Block(nn.Module):
-    def __init__(self, channels: int, kernel_size: int, expansion: int) -> None:
+    def __init__(self, channels: int, kernel_size: int, expansion: int, layer_scale: Optional[float]) -> None:
         super().__init__()
+        self.scale = nn.Parameter(torch.full((channels, 1), layer_scale)) if layer_scale else None
         self.depthwise = SameLengthConv(channels, channels, kernel_size, groups=channels)
         self.norm = ChannelNorm(channels)
         self.expand = nn.Conv1d(channels, expansion * channels, 1)
@@ -58,7 +62,8 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         hidden = self.norm(self.depthwise(x * mask))
-        return x + self.contract(functional.gelu(self.expand(hidden)))
+        residual = self.contract(functional.gelu(self.expand(hidden)))
+        return x + (residual if self.scale is None else self.scale * residual)
 
 
 class ImConvNet(nn.Module):
@@ -71,6 +76,7 @@ class ImConvNet(nn.Module):
         expansion: int,
         width_out: Optional[int],
         dropout: float,
+        layer_scale: Optional[float],
     ) -> None:
         super().__init__()
         if len(channels) != len(depths):
@@ -82,7 +88,8 @@ class ImConvNet(nn.Module):
             for before, after in zip(channels, channels[1:])
         )
         self.stages = nn.ModuleList(
-            nn.ModuleList(Block(c, kernel_size, expansion) for _ in range(depth)) for c, depth in zip(channels, depths)
+            nn.ModuleList(Block(c, kernel_size, expansion, layer_scale) for _ in range(depth))
+            for c, depth in zip(channels, depths)
         )
         self.projection = nn.Linear(sum(channels), width_out) if width_out else None
         self.width = width_out or sum(channels)
@@ -125,7 +132,10 @@ def build_imconvnet(
     expansion: int = 4,
     width_out: Optional[int] = None,
     dropout: float = 0.1,
+    layer_scale: Optional[float] = 1e-6,
 ) -> Model[List[Floats2d], List[Floats2d]]:
     """imConvNet over features of ``width``; output width is ``width_out`` or
     sum(channels) (1,920 for the paper's channels)."""
-    return wrap_sequence_module(ImConvNet(width, channels, depths, kernel_size, expansion, width_out, dropout))
+    return wrap_sequence_module(
+        ImConvNet(width, channels, depths, kernel_size, expansion, width_out, dropout, layer_scale)
+    )
