@@ -7,6 +7,8 @@ import spacy
 import torch
 from transformers import BertConfig, BertModel, BertTokenizerFast
 
+from spacy_cner.backbone.fused_bert import FusedBertConfig, FusedBertModel
+
 from .conftest import EMR_SENTENCES, blank_char_nlp, make_examples
 
 
@@ -23,7 +25,7 @@ def tiny_bert(tmp_path_factory):
     return path
 
 
-def build_nlp(bert_path, fusion: bool = True, window: int = 16, stride: int = 12):
+def build_nlp(bert_path, fusion: bool = True, window: int = 16, stride: int = 12, **model_options):
     nlp = blank_char_nlp()
     nlp.add_pipe(
         "transformer",
@@ -38,6 +40,7 @@ def build_nlp(bert_path, fusion: bool = True, window: int = 16, stride: int = 12
                 },
                 "tokenizer_config": {"use_fast": True},
                 "fusion": fusion,
+                **model_options,
             }
         },
     )
@@ -97,26 +100,45 @@ def test_every_character_of_a_long_record_reaches_a_wordpiece(tiny_bert):
     assert doc.text == text
 
 
-def test_frozen_backbone_cache_returns_the_same_outputs(tiny_bert):
-    from spacy_cner.backbone.fused_bert import FusedBertConfig, FusedBertModel
+@pytest.mark.parametrize("fusion", [True, False])
+def test_frozen_encoder_caches_its_layers_and_matches_the_full_model(tiny_bert, fusion):
+    def load(**options):
+        config = FusedBertConfig.from_pretrained(tiny_bert, fusion=fusion, **options)
+        return FusedBertModel.from_pretrained(tiny_bert, config=config)
 
-    config = FusedBertConfig.from_pretrained(tiny_bert, cache_size=3)
-    model = FusedBertModel.from_pretrained(tiny_bert, config=config).eval()
+    full, frozen = load().eval(), load(freeze_encoder=True, cache_size=3).train()
     ids = torch.tensor([[2, 10, 11, 12, 3], [2, 13, 3, 0, 0]])
     mask = (ids != 0).long()
     with torch.no_grad():
-        expected = model._forward(input_ids=ids, attention_mask=mask).last_hidden_state
-        first = model(input_ids=ids, attention_mask=mask).last_hidden_state
-        assert len(model.cache) == 2
-        # The same windows in another batch, padded differently, come from the cache.
-        again = model(input_ids=ids[[1, 0]], attention_mask=mask[[1, 0]]).last_hidden_state
-        more = torch.tensor([[2, 14, 3], [2, 15, 3]])
-        model(input_ids=more, attention_mask=torch.ones_like(more))
-    assert torch.allclose(first[0], expected[0], atol=1e-5)
-    assert torch.allclose(first[1, :3], expected[1, :3], atol=1e-5)
-    assert torch.allclose(again[0, :3], first[1, :3]) and torch.allclose(again[1], first[0])
-    assert len(model.cache) == 3  # least recently used window dropped
-    model.train()
-    with torch.enable_grad():
-        trained = model(input_ids=ids, attention_mask=mask).last_hidden_state
-    assert trained.requires_grad  # training never reads the cache
+        expected = full(input_ids=ids, attention_mask=mask).last_hidden_state
+    first = frozen(input_ids=ids, attention_mask=mask).last_hidden_state  # training mode: still no dropout
+    assert first.requires_grad
+    assert torch.allclose(first[0], expected[0], atol=1e-2)  # cached as float16
+    assert torch.allclose(first[1, :3], expected[1, :3], atol=1e-2)
+    assert len(frozen.cache) == 2
+    # The same windows in another batch, padded differently, come from the cache.
+    again = frozen(input_ids=ids[[1, 0]], attention_mask=mask[[1, 0]]).last_hidden_state
+    assert torch.equal(again[0, :3], first[1, :3]) and torch.equal(again[1], first[0])
+    more = torch.tensor([[2, 14, 3], [2, 15, 3]])
+    frozen(input_ids=more, attention_mask=torch.ones_like(more))
+    assert len(frozen.cache) == 3  # least recently used window dropped
+    trainable = {name for name, parameter in frozen.named_parameters() if parameter.requires_grad}
+    assert trainable == ({"fusion_weights", "fusion_scale"} if fusion else set())
+
+
+@pytest.mark.parametrize("fusion", [True, False])
+def test_frozen_encoder_trains_only_the_fusion(tiny_bert, fusion):
+    nlp = build_nlp(tiny_bert, fusion=fusion, freeze_encoder=True, cache_size=100)
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    bert = nlp.get_pipe("transformer").model.transformer
+    tagger = nlp.get_pipe("ner").model
+    before = {name: p.detach().clone() for name, p in bert.named_parameters()}
+    transitions = tagger.get_ref("crf").get_param("transitions").copy()
+    for _ in range(3):
+        nlp.update(examples, sgd=optimizer)
+    after = dict(bert.named_parameters())
+    moved = {name for name in before if not torch.equal(before[name], after[name])}
+    assert moved == ({"fusion_weights", "fusion_scale"} if fusion else set())
+    assert (tagger.get_ref("crf").get_param("transitions") != transitions).any()  # the layers above still train
+    assert 0 < len(bert.cache) <= 100

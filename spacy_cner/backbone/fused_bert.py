@@ -7,10 +7,11 @@ h_c`` as its ``last_hidden_state``; the per-layer outputs stay available in
 ``hidden_states``. The config type is registered with ``AutoConfig`` /
 ``AutoModel`` so spacy-transformers' own (de)serialization rebuilds this class.
 
-With ``cache_size`` > 0, inference outputs are cached per window of wordpieces
-(least recently used first out): a frozen backbone then runs once per window of
-the corpus rather than once per epoch, which makes CPU training of the layers
-above it cheap.
+With ``freeze_encoder`` the checkpoint's weights stay fixed and only the
+fusion weights and scale train: the layers it fuses are computed once per
+window of wordpieces, without dropout, and cached (``cache_size`` windows,
+least recently used first out, float16), so CPU training costs little more
+than the layers above it.
 """
 
 from collections import OrderedDict
@@ -26,11 +27,17 @@ class FusedBertConfig(BertConfig):
     model_type = "cner_fused_bert"
 
     def __init__(
-        self, fusion: bool = True, fusion_include_embeddings: bool = False, cache_size: int = 0, **kwargs: Any
+        self,
+        fusion: bool = True,
+        fusion_include_embeddings: bool = False,
+        freeze_encoder: bool = False,
+        cache_size: int = 0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.fusion = fusion
         self.fusion_include_embeddings = fusion_include_embeddings
+        self.freeze_encoder = freeze_encoder
         self.cache_size = cache_size
 
 
@@ -46,6 +53,9 @@ class FusedBertModel(BertModel):
         self.fusion_weights = nn.Parameter(torch.zeros(n_layers))
         self.fusion_scale = nn.Parameter(torch.ones(1))  # 1-d: Thinc optimizers need sized params
         self.cache: "OrderedDict[bytes, torch.Tensor]" = OrderedDict()
+        if config.freeze_encoder:
+            for name, parameter in self.named_parameters():
+                parameter.requires_grad_(config.fusion and name in ("fusion_weights", "fusion_scale"))
 
     def _init_weights(self, module: nn.Module) -> None:
         # Also runs for weights missing from a plain BERT checkpoint: the fusion ones.
@@ -56,22 +66,38 @@ class FusedBertModel(BertModel):
         else:
             super()._init_weights(module)
 
-    def fuse(self, hidden_states: tuple) -> torch.Tensor:
-        layers = hidden_states if self.config.fusion_include_embeddings else hidden_states[1:]
+    def fused_layers(self, hidden_states: tuple) -> tuple:
+        """The layers the output is made of: all (optionally with the
+        embeddings) with fusion, else the last."""
+        if not self.config.fusion:
+            return hidden_states[-1:]
+        return hidden_states if self.config.fusion_include_embeddings else hidden_states[1:]
+
+    def fuse(self, layers: torch.Tensor) -> torch.Tensor:
+        """(layers, batch, length, width) -> (batch, length, width)."""
+        if not self.config.fusion:
+            return layers[-1]
         weights = torch.softmax(self.fusion_weights, dim=0)
-        return self.fusion_scale * torch.einsum("l,lbth->bth", weights, torch.stack(layers))
+        return self.fusion_scale * torch.einsum("l,lbth->bth", weights, layers)
 
     def forward(self, input_ids: Optional[torch.Tensor] = None, **kwargs: Any):
-        cacheable = self.config.cache_size and not self.training and not torch.is_grad_enabled()
-        if cacheable and input_ids is not None and not kwargs.get("output_hidden_states"):
-            return self._cached_forward(input_ids, kwargs.get("attention_mask"))
-        return self._forward(input_ids=input_ids, **kwargs)
+        if self.config.freeze_encoder and input_ids is not None and not kwargs.get("output_hidden_states"):
+            return self._frozen_forward(input_ids, kwargs.get("attention_mask"))
+        if not self.config.fusion:
+            return super().forward(input_ids=input_ids, **kwargs)
+        wanted_hidden_states = kwargs.get("output_hidden_states") or self.config.output_hidden_states
+        kwargs.update(output_hidden_states=True, return_dict=True)
+        output = super().forward(input_ids=input_ids, **kwargs)
+        output.last_hidden_state = self.fuse(torch.stack(self.fused_layers(output.hidden_states)))
+        if not wanted_hidden_states:
+            output.hidden_states = None
+        return output
 
-    def _cached_forward(
+    def _frozen_forward(
         self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor]
     ) -> BaseModelOutputWithPoolingAndCrossAttentions:
-        """Outputs per row, looked up by the row's unpadded wordpiece ids (single
-        segment: token types are all zero)."""
+        """Fuse the cached layers of each row, looked up by the row's unpadded
+        wordpiece ids (single segment: token types are all zero)."""
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         lengths = attention_mask.sum(dim=1).long().tolist()
@@ -80,31 +106,36 @@ class FusedBertModel(BertModel):
         missing = [i for i, key in enumerate(keys) if key not in rows]
         if missing:
             width = max(lengths[i] for i in missing)
-            output = self._forward(input_ids=input_ids[missing, :width], attention_mask=attention_mask[missing, :width])
+            layers = self._encode_without_training(input_ids[missing, :width], attention_mask[missing, :width])
             for row, i in enumerate(missing):
-                rows[keys[i]] = output.last_hidden_state[row, : lengths[i]].clone()
-        hidden = torch.zeros((*input_ids.shape, self.config.hidden_size), device=input_ids.device)
+                rows[keys[i]] = layers[:, row, : lengths[i]].to(torch.float16)
+        n_layers = next(iter(rows.values())).shape[0]
+        layers = torch.zeros((n_layers, *input_ids.shape, self.config.hidden_size), device=input_ids.device)
         for i, key in enumerate(keys):
-            hidden[i, : lengths[i]] = rows[key]
+            layers[:, i, : lengths[i]] = rows[key]
             self._remember(key, rows[key])
+        hidden = self.fuse(layers)
+        if torch.is_grad_enabled() and not hidden.requires_grad:
+            # Without fusion nothing here trains, but spacy-transformers always back-propagates into the output.
+            hidden.requires_grad_()
         return BaseModelOutputWithPoolingAndCrossAttentions(last_hidden_state=hidden)
 
-    def _remember(self, key: bytes, hidden: torch.Tensor) -> None:
-        self.cache[key] = hidden
+    def _encode_without_training(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The fused layers, stacked, in inference mode: a frozen encoder gets no dropout."""
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            output = super().forward(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+        self.train(was_training)
+        return torch.stack(self.fused_layers(output.hidden_states))
+
+    def _remember(self, key: bytes, layers: torch.Tensor) -> None:
+        if self.config.cache_size <= 0:
+            return
+        self.cache[key] = layers
         self.cache.move_to_end(key)
         while len(self.cache) > self.config.cache_size:
             self.cache.popitem(last=False)
-
-    def _forward(self, *args: Any, **kwargs: Any):
-        if not self.config.fusion:
-            return super().forward(*args, **kwargs)
-        wanted_hidden_states = kwargs.get("output_hidden_states") or self.config.output_hidden_states
-        kwargs.update(output_hidden_states=True, return_dict=True)
-        output = super().forward(*args, **kwargs)
-        output.last_hidden_state = self.fuse(output.hidden_states)
-        if not wanted_hidden_states:
-            output.hidden_states = None
-        return output
 
 
 AutoConfig.register(FusedBertConfig.model_type, FusedBertConfig)

@@ -20,13 +20,15 @@ def build_fused_transformer(
     transformer_config: Optional[dict] = None,
     fusion: bool = True,
     fusion_include_embeddings: bool = False,
+    freeze_encoder: bool = False,
     cache_size: int = 0,
 ) -> Model[List[Doc], FullTransformerBatch]:
     """Any BERT-family checkpoint (hub name or local path) as a spaCy
     transformer; with ``fusion`` its output is a learned softmax-weighted sum of
     every layer (embeddings too if ``fusion_include_embeddings``), times a
-    learned scale, else the last layer. ``cache_size`` > 0 caches that many
-    windows' inference outputs: for a frozen backbone (``frozen_components``).
+    learned scale, else the last layer. ``freeze_encoder`` fine-tunes only the
+    fusion weights and scale and caches the layers of ``cache_size`` windows
+    (cheap CPU training: the encoder then runs once per window of the corpus).
     Saved pipelines rebuild the fused class through the registered
     ``cner_fused_bert`` config type."""
     model = TransformerModel(name, get_spans, dict(tokenizer_config or {}), dict(transformer_config or {}))
@@ -34,6 +36,7 @@ def build_fused_transformer(
     fusion_config = {
         "fusion": fusion,
         "fusion_include_embeddings": fusion_include_embeddings,
+        "freeze_encoder": freeze_encoder,
         "cache_size": cache_size,
     }
     model.init = partial(_init, load_pretrained=load_pretrained, fusion_config=fusion_config, stock_init=model.init)
