@@ -41,6 +41,18 @@ def fmt(value) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+def fmt_parameters(parameters) -> str:
+    """Millions of weights; a frozen encoder's are counted but not trained."""
+    if not parameters:
+        return ""
+    total = f"{parameters['total'] / 1e6:.1f}M"
+    return (
+        total
+        if parameters["trained"] == parameters["total"]
+        else f"{total} ({parameters['trained'] / 1e6:.1f}M trained)"
+    )
+
+
 def main() -> None:
     # Config runs only: speed.json and annotate_check.json live beside them.
     results = [r for r in (json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))) if "runs" in r]
@@ -55,19 +67,19 @@ def main() -> None:
         "right after training; where runs shared the machine (see each JSON's `note`) it is only indicative:",
         "[SPEED.md](SPEED.md) compares speed side by side with spaCy's `ner` on an otherwise idle machine.",
         "",
-        "| config | seeds | P | R | F1 | vs. spaCy `ner` | train (min) | chars/s | peak RSS (MB) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| config | seeds | P | R | F1 | vs. spaCy `ner` | parameters | train (min) | chars/s | peak RSS (MB) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         seeds = ",".join(str(run["seed"]) for run in r["runs"])
         f1 = fmt(r["ents_f"]) + (f" ± {r['ents_f_std']:.2f}" if r.get("ents_f_std") is not None else "")
         lines.append(
             f"| `{r['config']}` | {seeds} | {fmt(r['ents_p'])} | {fmt(r['ents_r'])} | {f1} | "
-            f"{r['ents_f'] - PEER['f']:+.2f} | {r['train_seconds'] / 60:.1f} | {r['chars_per_second']:,.0f} | "
-            f"{r['peak_rss_mb']:,.0f} |"
+            f"{r['ents_f'] - PEER['f']:+.2f} | {fmt_parameters(r.get('parameters'))} | "
+            f"{r['train_seconds'] / 60:.1f} | {r['chars_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} |"
         )
     lines.append(
-        f"| {PEER['name']} | 0 | {PEER['p']:.2f} | {PEER['r']:.2f} | {PEER['f']:.2f} | 0.00 | 25.0 | "
+        f"| {PEER['name']} | 0 | {PEER['p']:.2f} | {PEER['r']:.2f} | {PEER['f']:.2f} | 0.00 | | 25.0 | "
         f"{PEER['chars_per_second']:,} | |"
     )
     lines += ["", "## Per-type F1", "", "| config | " + " | ".join(TYPES) + " |", "|---|" + "---:|" * len(TYPES)]

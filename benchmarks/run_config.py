@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import spacy
+from spacy.language import Language
 from spacy.tokens import DocBin
 
 from spacy_cner.cli.evaluate import evaluate
@@ -69,8 +70,23 @@ def train(config: str, seed: int, corpus: Path, output: Path, overrides: List[st
     return time.perf_counter() - started
 
 
-def chars_per_second(model: Path, test: Path, batch_size: int = 32) -> float:
-    nlp = spacy.load(model)
+def count_parameters(nlp: Language) -> Dict[str, int]:
+    """All weights of the pipeline (Thinc and torch), and those training updates
+    (a frozen encoder's are not)."""
+    total = trained = 0
+    for _, component in nlp.pipeline:
+        for node in component.model.walk():
+            for name in node.param_names:
+                size = node.get_param(name).size
+                total, trained = total + size, trained + size
+            for shim in node.shims:
+                for parameter in shim._model.parameters():
+                    total += parameter.numel()
+                    trained += parameter.numel() if parameter.requires_grad else 0
+    return {"total": total, "trained": trained}
+
+
+def chars_per_second(nlp: Language, test: Path, batch_size: int = 32) -> float:
     texts = [doc.text for doc in DocBin().from_disk(test).get_docs(nlp.vocab)]
     list(nlp.pipe(texts[:8]))  # warm-up
     started = time.perf_counter()
@@ -84,6 +100,7 @@ def run_once(config: str, seed: int, corpus: Path, overrides: List[str]) -> Dict
     train_seconds = train(config, seed, corpus, output, overrides)
     model = output / "model-best"
     metrics = evaluate(str(model), corpus / "test.spacy")
+    nlp = spacy.load(model)
     return {
         "seed": seed,
         "ents_p": metrics["ents_p"],
@@ -92,7 +109,8 @@ def run_once(config: str, seed: int, corpus: Path, overrides: List[str]) -> Dict
         "per_type": metrics["per_type"],
         "train_seconds": round(train_seconds, 1),
         "train_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
-        "chars_per_second": round(chars_per_second(model, corpus / "test.spacy"), 1),
+        "chars_per_second": round(chars_per_second(nlp, corpus / "test.spacy"), 1),
+        "parameters": count_parameters(nlp),
         "model": str(model.relative_to(ROOT)),
     }
 
@@ -118,6 +136,7 @@ def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str]) -> 
         "train_seconds": mean("train_seconds"),
         "chars_per_second": mean("chars_per_second"),
         "peak_rss_mb": max(run["train_peak_rss_mb"] for run in runs),
+        "parameters": runs[-1].get("parameters"),
         "machine": machine(),
         "date": datetime.date.today().isoformat(),
         "runs": runs,
