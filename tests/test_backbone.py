@@ -122,6 +122,10 @@ def test_frozen_encoder_caches_its_layers_and_matches_the_full_model(tiny_bert, 
     more = torch.tensor([[2, 14, 3], [2, 15, 3]])
     frozen(input_ids=more, attention_mask=torch.ones_like(more))
     assert len(frozen.cache) == 3  # least recently used window dropped
+    with torch.no_grad():
+        inferred = frozen.eval()(input_ids=ids, attention_mask=mask).last_hidden_state
+    assert torch.allclose(inferred, first, atol=1e-2)
+    assert len(frozen.cache) == 3  # inference neither reads nor grows the cache
     trainable = {name for name, parameter in frozen.named_parameters() if parameter.requires_grad}
     assert trainable == ({"fusion_weights", "fusion_scale"} if fusion else set())
 

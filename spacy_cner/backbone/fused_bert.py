@@ -9,9 +9,10 @@ h_c`` as its ``last_hidden_state``; the per-layer outputs stay available in
 
 With ``freeze_encoder`` the checkpoint's weights stay fixed and only the
 fusion weights and scale train: the layers it fuses are computed once per
-window of wordpieces, without dropout, and cached (``cache_size`` windows,
-least recently used first out, float16), so CPU training costs little more
-than the layers above it.
+window of wordpieces, without dropout, and cached while training
+(``cache_size`` windows, least recently used first out, float16), so CPU
+training costs little more than the layers above it. Inference never uses the
+cache: annotating a large corpus keeps memory flat.
 """
 
 from collections import OrderedDict
@@ -102,7 +103,8 @@ class FusedBertModel(BertModel):
             attention_mask = torch.ones_like(input_ids)
         lengths = attention_mask.sum(dim=1).long().tolist()
         keys = [input_ids[i, :n].cpu().numpy().tobytes() for i, n in enumerate(lengths)]
-        rows = {key: self.cache[key] for key in keys if key in self.cache}
+        cache = self.cache if self.training and self.config.cache_size > 0 else {}
+        rows = {key: cache[key] for key in keys if key in cache}
         missing = [i for i, key in enumerate(keys) if key not in rows]
         if missing:
             width = max(lengths[i] for i in missing)
@@ -113,7 +115,8 @@ class FusedBertModel(BertModel):
         layers = torch.zeros((n_layers, *input_ids.shape, self.config.hidden_size), device=input_ids.device)
         for i, key in enumerate(keys):
             layers[:, i, : lengths[i]] = rows[key]
-            self._remember(key, rows[key])
+            if cache is self.cache:
+                self._remember(key, rows[key])
         hidden = self.fuse(layers)
         if torch.is_grad_enabled() and not hidden.requires_grad:
             # Without fusion nothing here trains, but spacy-transformers always back-propagates into the output.
@@ -130,8 +133,6 @@ class FusedBertModel(BertModel):
         return torch.stack(self.fused_layers(output.hidden_states))
 
     def _remember(self, key: bytes, layers: torch.Tensor) -> None:
-        if self.config.cache_size <= 0:
-            return
         self.cache[key] = layers
         self.cache.move_to_end(key)
         while len(self.cache) > self.config.cache_size:
