@@ -13,7 +13,7 @@ import json
 import resource
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import spacy
 from spacy.cli.init_config import init_config
@@ -30,32 +30,40 @@ ROOT = Path(__file__).resolve().parent.parent
 LENGTHS = (1_000, 10_000, 100_000)
 
 
-def stage_seconds(nlp, texts: List[str], batch_size: int = 32) -> Dict[str, float]:
-    """Run the component's stages one by one over ``texts`` and time each."""
+STAGES = ("tokenizer", "backbone", "features", "encoder", "emissions", "crf_viterbi", "confidence")
+
+
+def stage_seconds(nlp, texts: List[str], batch_size: int = 32) -> Optional[Dict[str, float]]:
+    """Run the pipeline's stages one by one over ``texts`` and time each (for
+    pipelines whose ``ner`` is this project's component)."""
+    if nlp.get_pipe_meta("ner").factory != "cner":
+        return None
+    backbone = nlp.get_pipe("transformer") if "transformer" in nlp.pipe_names else None
     tagger = nlp.get_pipe("ner").model
-    emitter = tagger.get_ref("emitter")
-    features, *encoders, output_layer = emitter.layers
+    features, *encoders, output_layer = tagger.get_ref("emitter").layers
     crf = tagger.get_ref("crf")
-    totals = {"tokenizer": 0.0, "features": 0.0, "encoder": 0.0, "emissions": 0.0, "crf_viterbi": 0.0}
-    totals["confidence"] = 0.0
     scores = constrained_scores(crf)
+    totals = dict.fromkeys(STAGES, 0.0)
     for i in range(0, len(texts), batch_size):
-        t0 = time.perf_counter()
+        times = [time.perf_counter()]
         docs = [nlp.make_doc(text) for text in texts[i : i + batch_size]]
-        t1 = time.perf_counter()
+        times.append(time.perf_counter())
+        if backbone is not None:
+            docs = list(backbone.pipe(docs, batch_size=batch_size))
+        times.append(time.perf_counter())
         hidden = features.predict(docs)
-        t2 = time.perf_counter()
+        times.append(time.perf_counter())
         for encoder in encoders:
             hidden = encoder.predict(hidden)
-        t3 = time.perf_counter()
+        times.append(time.perf_counter())
         emissions = output_layer.predict(hidden)
-        t4 = time.perf_counter()
+        times.append(time.perf_counter())
         tags = crf.predict(emissions)
-        t5 = time.perf_counter()
+        times.append(time.perf_counter())
         span_probabilities(emissions, scores, [tags_to_spans(doc_tags.tolist()) for doc_tags in tags])
-        t6 = time.perf_counter()
-        for stage, seconds in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
-            totals[stage] += seconds
+        times.append(time.perf_counter())
+        for stage, start, end in zip(STAGES, times, times[1:]):
+            totals[stage] += end - start
     return totals
 
 
@@ -88,11 +96,10 @@ def measure(model: str, texts: List[str]) -> Dict[str, Any]:
         started = time.perf_counter()
         nlp(text)
         scaling[str(length)] = time.perf_counter() - started
-    total_stage = sum(stages.values())
     return {
         "model": model,
         "chars_per_second": chars_per_second(nlp, texts),
-        "stage_share": {stage: seconds / total_stage for stage, seconds in stages.items()},
+        "stage_share": {stage: seconds / sum(stages.values()) for stage, seconds in stages.items()} if stages else None,
         "seconds_by_length": scaling,
         "chars_per_second_by_length": {k: int(k) / v for k, v in scaling.items()},
     }
@@ -114,10 +121,11 @@ def plot(results: List[Dict[str, Any]], path: Path) -> None:
     left.set_xlabel("record length (characters)")
     left.set_ylabel("seconds for one record")
     left.legend()
-    bottom = [0.0] * len(results)
-    names = [Path(r["model"]).parent.name for r in results]
-    for stage in results[0]["stage_share"]:
-        shares = [100 * r["stage_share"][stage] for r in results]
+    staged = [r for r in results if r["stage_share"]]
+    bottom = [0.0] * len(staged)
+    names = [Path(r["model"]).parent.name for r in staged]
+    for stage in STAGES:
+        shares = [100 * r["stage_share"][stage] for r in staged]
         right.bar(names, shares, bottom=bottom, label=stage)
         bottom = [b + s for b, s in zip(bottom, shares)]
     right.set_ylabel("% of inference time")
@@ -129,8 +137,14 @@ def plot(results: List[Dict[str, Any]], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+")
+    parser.add_argument(
+        "--reference",
+        help="one of MODELS to give every speed as a ratio to as well, e.g. spaCy's ner over the same backbone",
+    )
     parser.add_argument("--test", type=Path, default=ROOT / "corpus" / "test.spacy")
     args = parser.parse_args()
+    if args.reference and args.reference not in args.models:
+        parser.error(f"--reference {args.reference} is not one of the models measured")
     gold = list(DocBin().from_disk(args.test).get_docs(Vocab()))
     texts = [doc.text for doc in gold]
     results = [measure(model, texts) for model in args.models]
@@ -140,6 +154,7 @@ def main() -> None:
         "date": datetime.date.today().isoformat(),
         "texts": f"{args.test} ({len(texts)} records, {sum(map(len, texts))} characters)",
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "reference": args.reference,
         "results": results,
     }
     out = ROOT / "benchmarks"
@@ -155,15 +170,21 @@ def main() -> None:
         f"`spacy init config -l zh -p ner -o efficiency`) annotated {peer:,.0f} chars/s.",
         "",
         "| model | chars/s | x spaCy `ner` | "
-        + " | ".join(results[0]["stage_share"])
+        + ("x reference | " if args.reference else "")
+        + " | ".join(STAGES)
         + " | 1k chars (s) | 10k (s) | 100k (s) |",
-        "|---|---:|---:|" + "---:|" * (len(results[0]["stage_share"]) + 3),
+        "|---|---:|---:|" + "---:|" * (len(STAGES) + 3 + bool(args.reference)),
     ]
+    reference = next((r["chars_per_second"] for r in results if r["model"] == args.reference), None)
     for r in results:
-        shares = " | ".join(f"{100 * v:.0f}%" for v in r["stage_share"].values())
-        by_length = " | ".join(f"{r['seconds_by_length'][str(n)]:.2f}" for n in LENGTHS)
-        ratio = r["chars_per_second"] / peer
-        lines.append(f"| `{r['model']}` | {r['chars_per_second']:,.0f} | {ratio:.2f} | {shares} | {by_length} |")
+        shares = r["stage_share"] or {}
+        cells = [f"{r['chars_per_second']:,.0f}", f"{r['chars_per_second'] / peer:.2f}"]
+        cells += [f"{r['chars_per_second'] / reference:.2f}"] if reference else []
+        cells += [f"{100 * shares[stage]:.0f}%" if stage in shares else "" for stage in STAGES]
+        cells += [f"{r['seconds_by_length'][str(n)]:.2f}" for n in LENGTHS]
+        lines.append(f"| `{r['model']}` | " + " | ".join(cells) + " |")
+    if reference:
+        lines += ["", f"Reference: `{args.reference}`, measured in the same run."]
     lines += ["", "![speed](speed.png)"]
     (out / "SPEED.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
