@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import spacy
+import torch
 from spacy.cli.init_config import init_config
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
@@ -142,6 +143,7 @@ def main() -> None:
         help="one of MODELS to give every speed as a ratio to as well, e.g. spaCy's ner over the same backbone",
     )
     parser.add_argument("--test", type=Path, default=ROOT / "corpus" / "test.spacy")
+    parser.add_argument("--note", default="", help="the conditions, e.g. threads and what else ran")
     args = parser.parse_args()
     if args.reference and args.reference not in args.models:
         parser.error(f"--reference {args.reference} is not one of the models measured")
@@ -155,6 +157,8 @@ def main() -> None:
         "texts": f"{args.test} ({len(texts)} records, {sum(map(len, texts))} characters)",
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "reference": args.reference,
+        "torch_threads": torch.get_num_threads(),
+        "note": args.note,
         "results": results,
     }
     out = ROOT / "benchmarks"
@@ -164,7 +168,8 @@ def main() -> None:
         "# Inference speed (CPU, 2 cores)",
         "",
         f"Measured {report['date']} with `benchmarks/speed.py` on {report['texts']}; peak RSS of the whole run "
-        f"{report['peak_rss_mb']:.0f} MB. Stage shares come from running the stages one by one.",
+        f"{report['peak_rss_mb']:.0f} MB; {report['torch_threads']} torch thread(s). {args.note}".rstrip(),
+        "Stage shares come from running the stages one by one.",
         "",
         f"In the same run spaCy's default CPU NER pipeline for Chinese (CNN tok2vec + transition parser, "
         f"`spacy init config -l zh -p ner -o efficiency`) annotated {peer:,.0f} chars/s.",
