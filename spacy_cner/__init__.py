@@ -3,6 +3,7 @@ context encoders and a CRF decoder, as registered, configurable architectures.""
 
 from . import tokenizer  # noqa: F401  (registers the tokenizer)
 from .backbone import transformer  # noqa: F401
+from .data import augmenters  # noqa: F401
 from .decoder import crf  # noqa: F401
 from .encoders import bilstm, imconvnet, stack  # noqa: F401
 from .features import backbone, char_embedding, code_cnn, concat, glyph_cnn  # noqa: F401
