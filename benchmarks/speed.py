@@ -135,6 +135,12 @@ def plot(results: List[Dict[str, Any]], path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
+def _shown(path: Path) -> str:
+    """The path relative to the repository when it is inside it."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+")
@@ -154,7 +160,7 @@ def main() -> None:
     report = {
         "peer_chars_per_second": peer,
         "date": datetime.date.today().isoformat(),
-        "texts": f"{args.test} ({len(texts)} records, {sum(map(len, texts))} characters)",
+        "texts": f"{_shown(args.test)} ({len(texts)} records, {sum(map(len, texts))} characters)",
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "reference": args.reference,
         "torch_threads": torch.get_num_threads(),
