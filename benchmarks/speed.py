@@ -97,10 +97,11 @@ def measure(model: str, texts: List[str]) -> Dict[str, Any]:
         started = time.perf_counter()
         nlp(text)
         scaling[str(length)] = time.perf_counter() - started
+    total_stage = sum(stages.values()) if stages else None
     return {
         "model": model,
         "chars_per_second": chars_per_second(nlp, texts),
-        "stage_share": {stage: seconds / sum(stages.values()) for stage, seconds in stages.items()} if stages else None,
+        "stage_share": {stage: seconds / total_stage for stage, seconds in stages.items()} if stages else None,
         "seconds_by_length": scaling,
         "chars_per_second_by_length": {k: int(k) / v for k, v in scaling.items()},
     }
