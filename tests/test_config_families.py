@@ -1,0 +1,68 @@
+"""Configs that are variants of one another may differ only where the variant says.
+
+spaCy configs have no include mechanism, so an ablation or a frozen-backbone twin is a copy of its
+base config. These tests keep the copies in step: a change to one copy that is not made to the
+other (a window size, a dropout, a corpus path) fails here instead of skewing a comparison.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from thinc.api import Config
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+FROZEN = sorted(CONFIG_DIR.glob("bert_*_frozen.cfg"))
+CHAR_FEATURE_ABLATIONS = sorted(CONFIG_DIR.glob("bilstm_crf_*.cfg"))
+
+# What a frozen-backbone twin changes: the training mode, and the optimisation that suits it.
+FROZEN_MAY_CHANGE = (
+    "components.transformer.model.freeze_encoder",
+    "components.transformer.model.cache_size",
+    "components.ner.model.use_upper",
+    "training.max_steps",
+    "training.batcher.size",
+    "training.optimizer.",
+)
+# What a character-feature ablation changes: the features, and the BiLSTM's input width with them.
+ABLATION_MAY_CHANGE = ("components.ner.model.features", "components.ner.model.encoder.width")
+
+
+def flat_settings(path: Path) -> dict[str, Any]:
+    """Every setting of a config as dotted path -> value, variables left as written."""
+    flat: dict[str, Any] = {}
+
+    def walk(section: dict[str, Any], prefix: str) -> None:
+        for key, value in section.items():
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+            else:
+                flat[f"{prefix}{key}"] = value
+
+    walk(Config().from_disk(path, interpolate=False), "")
+    return flat
+
+
+def differing_settings(a: Path, b: Path) -> set[str]:
+    left, right = flat_settings(a), flat_settings(b)
+    missing = object()
+    return {key for key in left.keys() | right.keys() if left.get(key, missing) != right.get(key, missing)}
+
+
+@pytest.mark.parametrize("path", FROZEN, ids=[p.stem for p in FROZEN])
+def test_frozen_config_differs_from_its_fine_tuned_twin_only_in_training_mode(path: Path) -> None:
+    twin = path.with_name(path.name.replace("_frozen", ""))
+    differing = differing_settings(twin, path)
+    assert "components.transformer.model.freeze_encoder" in differing
+    assert sorted(key for key in differing if not key.startswith(FROZEN_MAY_CHANGE)) == []
+
+
+@pytest.mark.parametrize("path", CHAR_FEATURE_ABLATIONS, ids=[p.stem for p in CHAR_FEATURE_ABLATIONS])
+def test_character_feature_ablation_differs_from_the_baseline_only_in_features(path: Path) -> None:
+    differing = differing_settings(CONFIG_DIR / "bilstm_crf.cfg", path)
+    assert any(key.startswith("components.ner.model.features") for key in differing)
+    assert sorted(key for key in differing if not key.startswith(ABLATION_MAY_CHANGE)) == []
+
+
+def test_the_families_are_not_empty() -> None:
+    assert len(FROZEN) >= 4 and len(CHAR_FEATURE_ABLATIONS) >= 7
