@@ -110,7 +110,7 @@ class FusedBertModel(BertModel):
             width = max(lengths[i] for i in missing)
             layers = self._encode_without_training(input_ids[missing, :width], attention_mask[missing, :width])
             for row, i in enumerate(missing):
-                rows[keys[i]] = layers[:, row, : lengths[i]].to(torch.float16)
+                rows[keys[i]] = layers[:, row, : lengths[i]]
         n_layers = next(iter(rows.values())).shape[0]
         layers = torch.zeros((n_layers, *input_ids.shape, self.config.hidden_size), device=input_ids.device)
         for i, key in enumerate(keys):
@@ -133,7 +133,8 @@ class FusedBertModel(BertModel):
         return torch.stack(self.fused_layers(output.hidden_states))
 
     def _remember(self, key: bytes, layers: torch.Tensor) -> None:
-        self.cache[key] = layers
+        # float16 halves the cache, and converting copies, so no cached row keeps its whole batch alive.
+        self.cache[key] = layers.to(torch.float16)
         self.cache.move_to_end(key)
         while len(self.cache) > self.config.cache_size:
             self.cache.popitem(last=False)
