@@ -49,9 +49,41 @@ BESIDE_PAPERS = [
     ("bert_imconvnet_bilstm_crf", "paper 004 BERT-imConvNet-BiLSTM-CRF", 91.38, "paper 004's own split"),
 ]
 
+# Ablations: (heading, baseline config, [(config, what it adds to the baseline)]). Paper 000 ablates the
+# same features over a fine-tuned RoBERTa-wwm (its Figures 5-6), without figures in its text.
+ABLATIONS = [
+    (
+        "Character features over character embeddings (no transformer)",
+        "bilstm_crf",
+        [
+            ("bilstm_crf_wubi", "Wubi 86 code CNN"),
+            ("bilstm_crf_zheng", "Zheng code CNN"),
+            ("bilstm_crf_pinyin", "pinyin CNN"),
+            ("bilstm_crf_stroke", "stroke-order CNN"),
+            ("bilstm_crf_codes", "the four code CNNs"),
+            ("bilstm_crf_glyph", "glyph CNN"),
+            ("bilstm_crf_codes_glyph", "the four code CNNs + glyph CNN"),
+        ],
+    ),
+    (
+        "Fusion and character features over the frozen m3e-small backbone",
+        "bert_bilstm_crf_frozen",
+        [
+            ("bert_fusion_bilstm_crf_frozen", "dynamic fusion of all layers"),
+            ("bert_full_frozen", "dynamic fusion + the four code CNNs + glyph CNN"),
+        ],
+    ),
+]
+
 
 def fmt(value) -> str:
     return "" if value is None else f"{value:.2f}"
+
+
+def fmt_f1(result: dict) -> str:
+    """Mean F1 over the seeds, with the spread when there are several."""
+    spread = result.get("ents_f_std")
+    return fmt(result["ents_f"]) + ("" if spread is None else f" ± {spread:.2f}")
 
 
 def fmt_parameters(parameters) -> str:
@@ -64,6 +96,51 @@ def fmt_parameters(parameters) -> str:
         if parameters["trained"] == parameters["total"]
         else f"{total} ({parameters['trained'] / 1e6:.1f}M trained)"
     )
+
+
+def ablation_lines(ours: dict, idle_speed: dict) -> list:
+    """One table per ablation group whose baseline has been run: F1 and its change, and the
+    idle side-by-side speed from SPEED.md where the model was measured there."""
+    lines = []
+    for heading, baseline, variants in ABLATIONS:
+        rows = [(config, added) for config, added in [(baseline, "(baseline)")] + variants if config in ours]
+        if baseline not in ours or len(rows) < 2:
+            continue
+        base = ours[baseline]["ents_f"]
+        lines += [
+            "",
+            f"### {heading}",
+            "",
+            "| config | adds | seeds | F1 | vs. baseline | chars/s (idle, SPEED.md) |",
+            "|---|---|---|---:|---:|---:|",
+        ]
+        for config, added in rows:
+            r = ours[config]
+            seeds = ",".join(str(run["seed"]) for run in r["runs"])
+            speed = idle_speed.get(config)
+            lines.append(
+                f"| `{config}` | {added} | {seeds} | {fmt_f1(r)} | {r['ents_f'] - base:+.2f} | "
+                f"{'' if speed is None else f'{speed:,.0f}'} |"
+            )
+    if lines:
+        lines = [
+            "",
+            "## Ablations",
+            "",
+            "Each row adds the named pieces to its table's baseline and changes nothing else (the BiLSTM's input",
+            "width follows the features; `tests/test_config_families.py` checks the character-feature configs).",
+            "With one seed a row, a gap smaller than the baseline's seed spread is within noise.",
+        ] + lines
+    return lines
+
+
+def idle_chars_per_second() -> dict:
+    """config name -> chars/s of its seed-0 model in the side-by-side speed run, if there was one."""
+    path = RESULTS / "speed.json"
+    if not path.exists():
+        return {}
+    measured = json.loads(path.read_text())["results"]
+    return {Path(r["model"]).parent.name.removesuffix("-seed0"): r["chars_per_second"] for r in measured}
 
 
 def main() -> None:
@@ -85,9 +162,8 @@ def main() -> None:
     ]
     for r in results:
         seeds = ",".join(str(run["seed"]) for run in r["runs"])
-        f1 = fmt(r["ents_f"]) + (f" ± {r['ents_f_std']:.2f}" if r.get("ents_f_std") is not None else "")
         lines.append(
-            f"| `{r['config']}` | {seeds} | {fmt(r['ents_p'])} | {fmt(r['ents_r'])} | {f1} | "
+            f"| `{r['config']}` | {seeds} | {fmt(r['ents_p'])} | {fmt(r['ents_r'])} | {fmt_f1(r)} | "
             f"{r['ents_f'] - PEER['f']:+.2f} | {fmt_parameters(r.get('parameters'))} | "
             f"{r['train_seconds'] / 60:.1f} | {r['chars_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} |"
         )
@@ -116,6 +192,7 @@ def main() -> None:
             f"| `{config}` | {fmt(ours[config]['ents_f'])} | {row} | {f:.2f} | {note} |"
             for config, row, f, note in beside
         ]
+    lines += ablation_lines(ours, idle_chars_per_second())
     lines += [
         "",
         "## Published figures (official split; not run here)",
