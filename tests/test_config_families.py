@@ -64,5 +64,12 @@ def test_character_feature_ablation_differs_from_the_baseline_only_in_features(p
     assert sorted(key for key in differing if not key.startswith(ABLATION_MAY_CHANGE)) == []
 
 
+def test_spacy_ner_with_a_context_encoder_differs_from_the_plain_peer_only_in_its_tok2vec() -> None:
+    differing = differing_settings(
+        CONFIG_DIR / "bert_spacy_ner_frozen.cfg", CONFIG_DIR / "bert_spacy_ner_frozen_cnn.cfg"
+    )
+    assert differing and all(key.startswith("components.ner.model.tok2vec.") for key in differing)
+
+
 def test_the_families_are_not_empty() -> None:
     assert len(FROZEN) >= 4 and len(CHAR_FEATURE_ABLATIONS) >= 7
