@@ -80,6 +80,10 @@ def fmt(value) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+def fmt_seeds(result: dict) -> str:
+    return ",".join(str(run["seed"]) for run in result["runs"])
+
+
 def fmt_f1(result: dict) -> str:
     """Mean F1 over the seeds, with the spread when there are several."""
     spread = result.get("ents_f_std")
@@ -116,10 +120,9 @@ def ablation_lines(ours: dict, idle_speed: dict) -> list:
         ]
         for config, added in rows:
             r = ours[config]
-            seeds = ",".join(str(run["seed"]) for run in r["runs"])
             speed = idle_speed.get(config)
             lines.append(
-                f"| `{config}` | {added} | {seeds} | {fmt_f1(r)} | {r['ents_f'] - base:+.2f} | "
+                f"| `{config}` | {added} | {fmt_seeds(r)} | {fmt_f1(r)} | {r['ents_f'] - base:+.2f} | "
                 f"{'' if speed is None else f'{speed:,.0f}'} |"
             )
     if lines:
@@ -161,9 +164,8 @@ def main() -> None:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        seeds = ",".join(str(run["seed"]) for run in r["runs"])
         lines.append(
-            f"| `{r['config']}` | {seeds} | {fmt(r['ents_p'])} | {fmt(r['ents_r'])} | {fmt_f1(r)} | "
+            f"| `{r['config']}` | {fmt_seeds(r)} | {fmt(r['ents_p'])} | {fmt(r['ents_r'])} | {fmt_f1(r)} | "
             f"{r['ents_f'] - PEER['f']:+.2f} | {fmt_parameters(r.get('parameters'))} | "
             f"{r['train_seconds'] / 60:.1f} | {r['chars_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} |"
         )

@@ -49,26 +49,31 @@ def differing_settings(a: Path, b: Path) -> set[str]:
     return {key for key in left.keys() | right.keys() if left.get(key, missing) != right.get(key, missing)}
 
 
+def outside(differing: set[str], allowed_prefixes: tuple[str, ...]) -> list[str]:
+    """The differing settings that the variant has no business changing."""
+    return sorted(key for key in differing if not key.startswith(allowed_prefixes))
+
+
 @pytest.mark.parametrize("path", FROZEN, ids=[p.stem for p in FROZEN])
 def test_frozen_config_differs_from_its_fine_tuned_twin_only_in_training_mode(path: Path) -> None:
     twin = path.with_name(path.name.replace("_frozen", ""))
     differing = differing_settings(twin, path)
     assert "components.transformer.model.freeze_encoder" in differing
-    assert sorted(key for key in differing if not key.startswith(FROZEN_MAY_CHANGE)) == []
+    assert outside(differing, FROZEN_MAY_CHANGE) == []
 
 
 @pytest.mark.parametrize("path", CHAR_FEATURE_ABLATIONS, ids=[p.stem for p in CHAR_FEATURE_ABLATIONS])
 def test_character_feature_ablation_differs_from_the_baseline_only_in_features(path: Path) -> None:
     differing = differing_settings(CONFIG_DIR / "bilstm_crf.cfg", path)
     assert any(key.startswith("components.ner.model.features") for key in differing)
-    assert sorted(key for key in differing if not key.startswith(ABLATION_MAY_CHANGE)) == []
+    assert outside(differing, ABLATION_MAY_CHANGE) == []
 
 
 def test_spacy_ner_with_a_context_encoder_differs_from_the_plain_peer_only_in_its_tok2vec() -> None:
     differing = differing_settings(
         CONFIG_DIR / "bert_spacy_ner_frozen.cfg", CONFIG_DIR / "bert_spacy_ner_frozen_cnn.cfg"
     )
-    assert differing and all(key.startswith("components.ner.model.tok2vec.") for key in differing)
+    assert differing and outside(differing, ("components.ner.model.tok2vec.",)) == []
 
 
 def test_the_families_are_not_empty() -> None:
