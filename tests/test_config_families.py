@@ -14,6 +14,8 @@ from thinc.api import Config
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 FROZEN = sorted(CONFIG_DIR.glob("bert_*_frozen.cfg"))
 CHAR_FEATURE_ABLATIONS = sorted(CONFIG_DIR.glob("bilstm_crf_*.cfg"))
+# Slim imConvNet configs; a frozen one is checked against its fine-tuned slim twin above instead.
+SLIM = sorted(path for path in CONFIG_DIR.glob("*imconvnet_slim_*.cfg") if not path.stem.endswith("_frozen"))
 
 # What a frozen-backbone twin changes: the training mode, and the optimisation that suits it.
 FROZEN_MAY_CHANGE = (
@@ -26,6 +28,14 @@ FROZEN_MAY_CHANGE = (
 )
 # What a character-feature ablation changes: the features, and the BiLSTM's input width with them.
 ABLATION_MAY_CHANGE = ("components.ner.model.features", "components.ner.model.encoder.width")
+# What a slim imConvNet changes: its channels, the width of a BiLSTM reading their concatenation,
+# and the step budget.
+SLIM_MAY_CHANGE = (
+    "components.ner.model.encoder.channels",
+    "components.ner.model.encoder.*.imconvnet.channels",
+    "components.ner.model.encoder.*.bilstm.width",
+    "training.max_steps",
+)
 
 
 def flat_settings(path: Path) -> dict[str, Any]:
@@ -69,6 +79,13 @@ def test_character_feature_ablation_differs_from_the_baseline_only_in_features(p
     assert outside(differing, ABLATION_MAY_CHANGE) == []
 
 
+@pytest.mark.parametrize("path", SLIM, ids=[p.stem for p in SLIM])
+def test_slim_imconvnet_differs_from_paper_widths_only_in_channels(path: Path) -> None:
+    differing = differing_settings(path.with_name(path.name.replace("_slim", "")), path)
+    assert any(key.endswith("channels") for key in differing)
+    assert outside(differing, SLIM_MAY_CHANGE) == []
+
+
 def test_spacy_ner_with_a_context_encoder_differs_from_the_plain_peer_only_in_its_tok2vec() -> None:
     differing = differing_settings(
         CONFIG_DIR / "bert_spacy_ner_frozen.cfg", CONFIG_DIR / "bert_spacy_ner_frozen_cnn.cfg"
@@ -77,4 +94,4 @@ def test_spacy_ner_with_a_context_encoder_differs_from_the_plain_peer_only_in_it
 
 
 def test_the_families_are_not_empty() -> None:
-    assert len(FROZEN) >= 4 and len(CHAR_FEATURE_ABLATIONS) >= 7
+    assert len(FROZEN) >= 6 and len(CHAR_FEATURE_ABLATIONS) >= 7 and len(SLIM) >= 4
