@@ -86,6 +86,15 @@ def test_slim_imconvnet_differs_from_paper_widths_only_in_channels(path: Path) -
     assert outside(differing, SLIM_MAY_CHANGE) == []
 
 
+def test_backbone_ablations_each_add_one_piece() -> None:
+    # Fine-tuned configs; each frozen twin is held to its fine-tuned config above.
+    fusion = differing_settings(CONFIG_DIR / "bert_bilstm_crf.cfg", CONFIG_DIR / "bert_fusion_bilstm_crf.cfg")
+    assert fusion == {"components.transformer.model.fusion"}
+    features = differing_settings(CONFIG_DIR / "bert_fusion_bilstm_crf.cfg", CONFIG_DIR / "bert_full.cfg")
+    assert any(key.startswith("components.ner.model.features.*.glyph") for key in features)
+    assert outside(features, ABLATION_MAY_CHANGE) == []
+
+
 def test_spacy_ner_with_a_context_encoder_differs_from_the_plain_peer_only_in_its_tok2vec() -> None:
     differing = differing_settings(
         CONFIG_DIR / "bert_spacy_ner_frozen.cfg", CONFIG_DIR / "bert_spacy_ner_frozen_cnn.cfg"
