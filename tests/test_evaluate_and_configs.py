@@ -32,6 +32,9 @@ def test_evaluate_equals_spacy_evaluate_and_writes_reports(trained_nlp, tmp_path
     assert ours["ents_p"] < 100
     for label, prf in ours["per_type"].items():
         assert prf["f"] == pytest.approx(100 * theirs["ents_per_type"][label]["f"])
+    kinds = ours["error_kinds"]
+    assert sum(count for kind, count in kinds.items() if kind != "spurious") == ours["n_entities"]
+    assert kinds["spurious"] > 0  # the first record's predictions now overlap no gold entity
     assert "| **all** |" in (tmp_path / "out" / "metrics.md").read_text()
     assert (tmp_path / "out" / "per_type_f1.png").read_bytes()[:4] == b"\x89PNG"
 

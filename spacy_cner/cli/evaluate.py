@@ -1,8 +1,9 @@
 """``python -m spacy_cner evaluate MODEL DATA``: strict entity P/R/F1, overall and
-per type, as JSON, Markdown and a PNG bar chart.
+per type, and the kinds of error behind them, as JSON, Markdown and a PNG bar chart.
 
-Scores come from ``nlp.evaluate`` (spaCy's entity scorer, exact span match on
-character offsets), so they equal ``spacy evaluate`` on the same model and data.
+Scores come from spaCy's scorer (exact span match on character offsets) over the
+pipeline's output, as in ``nlp.evaluate``, so they equal ``spacy evaluate`` on the
+same model and data.
 """
 
 import argparse
@@ -10,8 +11,10 @@ import json
 from pathlib import Path
 from typing import Any, Dict
 
+from spacy.scorer import Scorer
 from spacy.training import Corpus
 
+from ..error_kinds import count_error_kinds
 from ..model_loading import load_pipeline
 
 
@@ -29,7 +32,10 @@ def evaluate(model: str, data: Path, batch_size: int = 32) -> Dict[str, Any]:
         raise FileNotFoundError(f"{data} does not exist")
     nlp = load_pipeline(model)
     examples = list(Corpus(data)(nlp))
-    scores = nlp.evaluate(examples, batch_size=batch_size)
+    # What nlp.evaluate does, but keeping the predicted docs (it scores copies) for the error kinds.
+    for example, doc in zip(examples, nlp.pipe((eg.predicted for eg in examples), batch_size=batch_size)):
+        example.predicted = doc
+    scores = Scorer(nlp=nlp).score(examples)
     per_type = scores.get("ents_per_type") or {}
     return {
         "model": str(model),
@@ -40,6 +46,7 @@ def evaluate(model: str, data: Path, batch_size: int = 32) -> Dict[str, Any]:
         "ents_r": 100 * scores["ents_r"],
         "ents_f": 100 * scores["ents_f"],
         "per_type": {label: {key: 100 * per_type[label][key] for key in ("p", "r", "f")} for label in sorted(per_type)},
+        "error_kinds": count_error_kinds((eg.reference, eg.predicted) for eg in examples),
     }
 
 
@@ -50,6 +57,10 @@ def markdown_table(metrics: Dict[str, Any]) -> str:
     rows.append(
         f"| **all** | **{metrics['ents_p']:.2f}** | **{metrics['ents_r']:.2f}** | **{metrics['ents_f']:.2f}** |"
     )
+    kinds = metrics["error_kinds"]
+    rows += ["", "| gold entities by outcome | count |", "|---|---:|"]
+    rows += [f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in kinds.items() if kind != "spurious"]
+    rows.append(f"| (predictions overlapping no gold entity) | {kinds['spurious']:,} |")
     return "\n".join(rows) + "\n"
 
 
