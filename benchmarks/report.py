@@ -149,6 +149,34 @@ def ablation_lines(ours: dict, idle_speed: dict) -> list:
     return lines
 
 
+def error_kind_lines() -> list:
+    """The error-kind table from benchmarks/error_kinds.py, if it was run."""
+    path = RESULTS / "error_kinds.json"
+    if not path.exists():
+        return []
+    kinds = ("wrong_type", "wrong_boundary", "wrong_boundary_and_type", "missed")
+    lines = [
+        "",
+        "## What the errors are (`benchmarks/error_kinds.py`, seed-0 models)",
+        "",
+        "Every gold entity of the test set that a model gets wrong, by what went wrong (with the share of all",
+        "such entities); a prediction of the right type with one character too many counts as a boundary",
+        "error here, and as one false positive and one false negative in strict F1. Spurious: predictions",
+        "that overlap no gold entity.",
+        "",
+        "| model | F1 | gold entities wrong | "
+        + " | ".join(kind.replace("_", " ") for kind in kinds)
+        + " | spurious |",
+        "|---|---:|---:|" + "---:|" * (len(kinds) + 1),
+    ]
+    for r in json.loads(path.read_text())["results"]:
+        counts = r["error_kinds"]
+        wrong = r["n_entities"] - counts["correct"]
+        cells = " | ".join(f"{counts[kind]:,} ({100 * counts[kind] / wrong:.0f}%)" for kind in kinds)
+        lines.append(f"| `{r['config']}` | {r['ents_f']:.2f} | {wrong:,} | {cells} | {counts['spurious']:,} |")
+    return lines
+
+
 def idle_chars_per_second() -> dict:
     """config name -> chars/s of its seed-0 model in the side-by-side speed run, if there was one."""
     path = RESULTS / "speed.json"
@@ -159,7 +187,7 @@ def idle_chars_per_second() -> dict:
 
 
 def main() -> None:
-    # Config runs only: speed.json and annotate_check.json live beside them.
+    # Config runs only: speed.json, annotate_check.json and error_kinds.json live beside them.
     results = [r for r in (json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))) if "runs" in r]
     lines = [
         "# Results on Yidu-S4K",
@@ -207,6 +235,7 @@ def main() -> None:
             for config, row, f, note in beside
         ]
     lines += ablation_lines(ours, idle_chars_per_second())
+    lines += error_kind_lines()
     lines += [
         "",
         "## Published figures (official split; not run here)",
