@@ -177,6 +177,27 @@ def error_kind_lines() -> list:
     return lines
 
 
+def fusion_weight_lines() -> list:
+    """The learned layer weights from benchmarks/fusion_weights.py, if it was run."""
+    path = RESULTS / "fusion_weights.json"
+    if not path.exists():
+        return []
+    lines = [
+        "",
+        "## Learned fusion weights (`benchmarks/fusion_weights.py`, seed-0 models)",
+        "",
+        "Softmax weight of each backbone layer, lowest first (equal weights at the start of training).",
+        "",
+        "| model | layer weights | scale |",
+        "|---|---|---:|",
+    ]
+    for r in json.loads(path.read_text())["results"]:
+        first = "embeddings, " if r["includes_embeddings"] else ""
+        weights = ", ".join(f"{w:.3f}" for w in r["layer_weights"])
+        lines.append(f"| `{r['config']}` | {first}{weights} | {r['scale']:.3f} |")
+    return lines
+
+
 def idle_chars_per_second() -> dict:
     """config name -> chars/s of its seed-0 model in the side-by-side speed run, if there was one."""
     path = RESULTS / "speed.json"
@@ -187,7 +208,7 @@ def idle_chars_per_second() -> dict:
 
 
 def main() -> None:
-    # Config runs only: speed.json, annotate_check.json and error_kinds.json live beside them.
+    # Config runs only: speed.json and the other benchmarks' JSONs live beside them.
     results = [r for r in (json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))) if "runs" in r]
     lines = [
         "# Results on Yidu-S4K",
@@ -236,6 +257,7 @@ def main() -> None:
         ]
     lines += ablation_lines(ours, idle_chars_per_second())
     lines += error_kind_lines()
+    lines += fusion_weight_lines()
     lines += [
         "",
         "## Published figures (official split; not run here)",
