@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from report import RESULTS, ROOT
+from report import RESULTS, ROOT, config_of
 from report import main as rebuild_report
 
 from spacy_cner.cli.evaluate import evaluate
@@ -30,7 +30,7 @@ def main() -> None:
         name = str(model.resolve().relative_to(ROOT))
         measured[name] = {
             "model": name,
-            "config": model.resolve().parent.name.rsplit("-seed", 1)[0],
+            "config": config_of(model),
             "ents_f": round(metrics["ents_f"], 2),
             "n_entities": metrics["n_entities"],
             "error_kinds": metrics["error_kinds"],

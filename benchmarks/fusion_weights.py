@@ -13,7 +13,7 @@ from pathlib import Path
 
 import spacy
 import torch
-from report import RESULTS, ROOT
+from report import RESULTS, ROOT, config_of
 from report import main as rebuild_report
 
 
@@ -29,7 +29,7 @@ def main() -> None:
         results.append(
             {
                 "model": str(model.resolve().relative_to(ROOT)),
-                "config": model.resolve().parent.name.rsplit("-seed", 1)[0],
+                "config": config_of(model),
                 "includes_embeddings": backbone.config.fusion_include_embeddings,
                 "layer_weights": [round(w, 4) for w in torch.softmax(backbone.fusion_weights, 0).tolist()],
                 "scale": round(backbone.fusion_scale.item(), 4),

@@ -88,6 +88,11 @@ ABLATIONS = [
 ]
 
 
+def config_of(model: Path) -> str:
+    """training/<config>-seed<N>/model-best -> <config>."""
+    return model.resolve().parent.name.rsplit("-seed", 1)[0]
+
+
 def fmt(value) -> str:
     return "" if value is None else f"{value:.2f}"
 
