@@ -16,9 +16,13 @@ Entity = Tuple[int, int, str]  # start_char, end_char, label
 GOLD_KINDS = ("correct", "wrong_type", "wrong_boundary", "wrong_boundary_and_type", "missed")
 
 
+def overlaps(a: Entity, b: Entity) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
 def gold_kind(gold: Entity, predicted: List[Entity]) -> str:
     start, end, label = gold
-    overlapping = [p for p in predicted if p[0] < end and start < p[1]]
+    overlapping = [p for p in predicted if overlaps(p, gold)]
     if gold in overlapping:
         return "correct"
     if any(p[:2] == (start, end) for p in overlapping):
@@ -36,5 +40,5 @@ def count_error_kinds(pairs: Iterable[Tuple[Doc, Doc]]) -> Dict[str, int]:
         gold = [(e.start_char, e.end_char, e.label_) for e in gold_doc.ents]
         predicted = [(e.start_char, e.end_char, e.label_) for e in predicted_doc.ents]
         counts.update(gold_kind(entity, predicted) for entity in gold)
-        counts["spurious"] += sum(not any(g[0] < p[1] and p[0] < g[1] for g in gold) for p in predicted)
+        counts["spurious"] += sum(not any(overlaps(p, g) for g in gold) for p in predicted)
     return dict(counts)
