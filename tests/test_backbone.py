@@ -54,6 +54,13 @@ def build_nlp(bert_path, fusion: bool = True, window: int = 16, stride: int = 12
     return nlp
 
 
+def scored_entities(nlp) -> list:
+    return [
+        [(e.start, e.end, e.label_, round(e._.confidence, 4)) for e in doc.ents]
+        for doc in nlp.pipe(text for text, _ in EMR_SENTENCES)
+    ]
+
+
 def test_fusion_weights_and_lower_layers_train(tiny_bert):
     nlp = build_nlp(tiny_bert)
     examples = make_examples(nlp)
@@ -78,13 +85,11 @@ def test_fusion_switch_and_save_load(tiny_bert, tmp_path, fusion):
     optimizer = nlp.initialize(lambda: examples)
     nlp.update(examples, sgd=optimizer)
     assert nlp.get_pipe("transformer").model.transformer.config.fusion is fusion
-    texts = [text for text, _ in EMR_SENTENCES]
-    before = [[(e.start, e.end, e.label_, round(e._.confidence, 4)) for e in d.ents] for d in nlp.pipe(texts)]
+    before = scored_entities(nlp)
     nlp.to_disk(tmp_path / "model")
     loaded = spacy.load(tmp_path / "model")
     assert type(loaded.get_pipe("transformer").model.transformer).__name__ == "FusedBertModel"
-    after = [[(e.start, e.end, e.label_, round(e._.confidence, 4)) for e in d.ents] for d in loaded.pipe(texts)]
-    assert after == before
+    assert scored_entities(loaded) == before
 
 
 def test_every_character_of_a_long_record_reaches_a_wordpiece(tiny_bert):
@@ -153,3 +158,31 @@ def test_frozen_encoder_trains_only_the_fusion(tiny_bert, fusion):
     assert moved == ({"fusion_weights", "fusion_scale"} if fusion else set())
     assert (tagger.get_ref("crf").get_param("transitions") != transitions).any()  # the layers above still train
     assert 0 < len(bert.cache) <= 100
+
+
+def test_warm_start_fine_tunes_from_a_frozen_runs_weights(tiny_bert, tmp_path):
+    frozen = build_nlp(tiny_bert, freeze_encoder=True, cache_size=100)
+    examples = make_examples(frozen)
+    optimizer = frozen.initialize(lambda: examples)
+    for _ in range(3):
+        frozen.update(examples, sgd=optimizer)
+    frozen.to_disk(tmp_path / "frozen")
+
+    nlp = build_nlp(tiny_bert)
+    warm_start = {"@callbacks": "spacy_cner.warm_start.v1", "source": str(tmp_path / "frozen")}
+    nlp.config["initialize"]["after_init"] = warm_start
+    optimizer = nlp.initialize(lambda: examples)
+    bert = nlp.get_pipe("transformer").model.transformer
+    frozen_bert = frozen.get_pipe("transformer").model.transformer
+    assert torch.equal(bert.fusion_weights, frozen_bert.fusion_weights)
+    crf, frozen_crf = (p.get_pipe("ner").model.get_ref("crf") for p in (nlp, frozen))
+    assert (crf.get_param("transitions") == frozen_crf.get_param("transitions")).all()
+    assert scored_entities(nlp) == scored_entities(frozen)
+    # Only the weights came over: this pipeline's encoder is not frozen and trains.
+    assert not bert.config.freeze_encoder
+    lowest = "encoder.layer.0.attention.self.query.weight"
+    before = dict(bert.named_parameters())[lowest].detach().clone()
+    nlp.update(examples, sgd=False)  # as `spacy train` does: all components backprop, then all weights change
+    for _, pipe in nlp.pipeline:
+        pipe.finish_update(optimizer)
+    assert not torch.equal(before, dict(bert.named_parameters())[lowest])

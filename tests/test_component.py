@@ -1,9 +1,13 @@
+from typing import List
+
 import numpy
 import pytest
 import spacy
+from spacy.language import Language
 from spacy.training import Example
 
 from spacy_cner.decoder import bio
+from spacy_cner.pipeline import create_warm_start
 
 from .conftest import EMR_SENTENCES, LABELS, TINY_MODEL, blank_char_nlp, make_examples, train_tiny
 
@@ -103,3 +107,24 @@ def test_confidence_can_be_switched_off():
     doc = nlp("患者因直肠癌行直肠癌根治术。")
     assert "ner" not in doc.spans
     assert all(ent._.confidence is None for ent in doc.ents)
+
+
+def test_warm_start_refuses_a_pipeline_it_does_not_fit(trained_nlp, tmp_path):
+    trained_nlp.to_disk(tmp_path / "trained")
+    warm_start = create_warm_start(str(tmp_path / "trained"))
+    examples = make_examples(blank_char_nlp())
+
+    def initialized(model: dict, labels: List[str] = LABELS) -> Language:
+        nlp = blank_char_nlp()
+        ner = nlp.add_pipe("cner", name="ner", config={"model": model})
+        ner.initialize(lambda: examples, nlp=nlp, labels=labels)
+        return nlp
+
+    wider = {**TINY_MODEL, "encoder": {**TINY_MODEL["encoder"], "hidden_width": 48}}
+    with pytest.raises(ValueError, match="component 'ner'.*(shape|fit)"):
+        warm_start(initialized(wider))
+    with pytest.raises(ValueError, match="labels"):
+        warm_start(initialized(TINY_MODEL, labels=LABELS[:3]))
+    same = warm_start(initialized(TINY_MODEL))
+    text = EMR_SENTENCES[0][0]
+    assert entities(same(text)) == entities(trained_nlp(text))
