@@ -2,6 +2,9 @@
 
     python benchmarks/run_config.py bilstm_crf --seeds 0 1 2
 
+Overrides may name the seed, e.g. a warm start from the frozen run of the same
+seed: ``--paths.warm_start training/bert_full_frozen-seed{seed}/model-best``.
+
 Writes benchmarks/results/<config>.json (mean over seeds, and every run; runs of
 other seeds already there with the same overrides are kept) and
 rebuilds benchmarks/RESULTS.md. Expects corpus/{train,dev,test}.spacy from
@@ -19,7 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import spacy
 from spacy.language import Language
@@ -61,7 +64,7 @@ def train(config: str, seed: int, corpus: Path, output: Path, overrides: List[st
         str(corpus / "dev.spacy"),
         "--system.seed",
         str(seed),
-        *overrides,
+        *(override.format(seed=seed) for override in overrides),
     ]
     output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -86,8 +89,9 @@ def count_parameters(nlp: Language) -> Dict[str, int]:
     return {"total": total, "trained": trained}
 
 
-def chars_per_second(nlp: Language, test: Path, batch_size: int = 32) -> float:
-    texts = [doc.text for doc in DocBin().from_disk(test).get_docs(nlp.vocab)]
+def chars_per_second(nlp: Language, test: Path, batch_size: int = 32, records: Optional[int] = None) -> float:
+    """Annotation speed over the test records (the first ``records`` of them)."""
+    texts = [doc.text for doc in DocBin().from_disk(test).get_docs(nlp.vocab)][:records]
     list(nlp.pipe(texts[:8]))  # warm-up
     started = time.perf_counter()
     for _ in nlp.pipe(texts, batch_size=batch_size):
