@@ -48,3 +48,6 @@ def test_every_config_builds_a_cner_pipeline(path):
     assert nlp.get_pipe_meta("ner").factory == expected_factory
     assert nlp.make_doc("复查 CT").text == "复查 CT"
     assert len(nlp.make_doc("复查 CT")) == 5
+    # project.yml's one train command sets these for every config
+    assert {"backbone", "warm_start"} <= set(config["paths"])
+    assert config["initialize"]["after_init"]["@callbacks"] == "spacy_cner.warm_start.v1"
