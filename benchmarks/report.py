@@ -42,6 +42,7 @@ BESIDE_PAPERS = [
     ("bert_bilstm_crf_frozen", "paper 000 RoBERTa-wwm-BiLSTM-CRF", 88.46, "12-layer RoBERTa-wwm fine-tuned, GPU"),
     ("bert_fusion_bilstm_crf_frozen", "paper 000 RoBERTa-wwm-BiLSTM-CRF", 88.46, "12 layers fine-tuned, no fusion"),
     ("bert_full_frozen", "paper 000 full model", 89.28, "24-layer RoBERTa-wwm-ext-large fine-tuned, GPU"),
+    ("bert_full", "paper 000 full model", 89.28, "24-layer RoBERTa-wwm-ext-large fine-tuned, GPU"),
     ("bert_spacy_ner_frozen", "CCKS 2019 rank 1", 85.62, "BERT ensemble"),
     ("imconvnet_slim_crf", "paper 004 imConvNet-CRF", 76.38, "paper widths; paper 004's own 6:2:2 split"),
     ("imconvnet_slim_bilstm_crf", "paper 004 imConvNet-BiLSTM-CRF", 76.63, "paper widths; paper 004's own split"),
@@ -78,11 +79,12 @@ ABLATIONS = [
         ],
     ),
     (
-        "Fusion and character features over the frozen m3e-small backbone",
+        "Fusion, character features and fine-tuning over the m3e-small backbone",
         "bert_bilstm_crf_frozen",
         [
             ("bert_fusion_bilstm_crf_frozen", "dynamic fusion of all layers"),
             ("bert_full_frozen", "dynamic fusion + the four code CNNs + glyph CNN"),
+            ("bert_full", "the same, then the encoder fine-tuned too (warm start from `bert_full_frozen`)"),
         ],
     ),
 ]
@@ -203,6 +205,32 @@ def fusion_weight_lines() -> list:
     return lines
 
 
+def training_cost_lines() -> list:
+    """The side-by-side cost table from benchmarks/training_cost.py, if it was run."""
+    path = RESULTS / "training_cost.json"
+    if not path.exists():
+        return []
+    measured = json.loads(path.read_text())
+    lines = [
+        "",
+        "## Training cost before training (`benchmarks/training_cost.py`)",
+        "",
+        "Measured side by side in one run on untrained pipelines: seconds per training step on each config's",
+        "own batches, the full run that pace implies (its `max_steps`; evaluations not counted), and annotation",
+        f"speed. {measured['machine']['torch_threads']} torch thread(s); {measured['note']}".rstrip("; ") + ".",
+        "",
+        "| config | parameters | s / step | training chars/s | full run (projected) | annotation chars/s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in measured["configs"]:
+        lines.append(
+            f"| `{r['config']}` | {fmt_parameters(r['parameters'])} | {r['seconds_per_step']:.2f} | "
+            f"{r['train_chars_per_second']:,.0f} | {r['projected_full_run_minutes'] / 60:.1f} h "
+            f"({r['max_steps']:,} steps) | {r['chars_per_second']:,.0f} |"
+        )
+    return lines
+
+
 def idle_chars_per_second() -> dict:
     """config name -> chars/s of its seed-0 model in the side-by-side speed run, if there was one."""
     path = RESULTS / "speed.json"
@@ -253,7 +281,7 @@ def main() -> None:
             "",
             "## Beside the papers",
             "",
-            "| config (ours: m3e-small frozen where a backbone is used) | F1 | published row | F1 | theirs |",
+            "| config (ours: 4-layer m3e-small where a backbone is used) | F1 | published row | F1 | theirs |",
             "|---|---:|---|---:|---|",
         ]
         lines += [
@@ -263,6 +291,7 @@ def main() -> None:
     lines += ablation_lines(ours, idle_chars_per_second())
     lines += error_kind_lines()
     lines += fusion_weight_lines()
+    lines += training_cost_lines()
     lines += [
         "",
         "## Published figures (official split; not run here)",

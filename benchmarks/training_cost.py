@@ -7,7 +7,7 @@ config's ``training.max_steps`` would take at that pace.
 
 For configs too slow to train fully here (paper-width imConvNet), this is the
 measured basis for choosing a slimmer variant. Writes
-benchmarks/results/training_cost.json and benchmarks/TRAINING_COST.md.
+benchmarks/results/training_cost.json and rebuilds benchmarks/RESULTS.md.
 """
 
 import argparse
@@ -18,6 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Dict, List
 
+from report import main as rebuild_report
 from run_config import RESULTS, ROOT, chars_per_second, count_parameters, machine
 from spacy.language import Language
 from spacy.schemas import ConfigSchemaTraining
@@ -68,27 +69,6 @@ def measure(config_name: str, corpus: Path, steps: int, records: int, overrides:
     }
 
 
-def write_report(rows: List[Dict[str, Any]]) -> None:
-    lines = [
-        "# Training cost",
-        "",
-        "Measured side by side in one run, before training, by `benchmarks/training_cost.py`: seconds per",
-        "training step on each config's own batches, the full run that pace implies (`max_steps` steps;",
-        "evaluations not counted) and annotation speed of the untrained pipeline. Machine and threads:",
-        "`results/training_cost.json`.",
-        "",
-        "| config | parameters | s / step | training chars/s | full run (projected) | annotation chars/s |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        lines.append(
-            f"| `{row['config']}` | {row['parameters']['total'] / 1e6:.1f}M | {row['seconds_per_step']} | "
-            f"{row['train_chars_per_second']:,.0f} | {row['projected_full_run_minutes'] / 60:.1f} h "
-            f"({row['max_steps']} steps) | {row['chars_per_second']:,.0f} |"
-        )
-    (ROOT / "benchmarks" / "TRAINING_COST.md").write_text("\n".join(lines) + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("configs", nargs="+", help="names of files in configs/, without .cfg")
@@ -100,7 +80,7 @@ def main() -> None:
     rows = [measure(name, args.corpus, args.steps, args.records, overrides) for name in args.configs]
     result = {"machine": machine(), "date": datetime.date.today().isoformat(), "note": args.note, "configs": rows}
     (RESULTS / "training_cost.json").write_text(json.dumps(result, indent=2) + "\n")
-    write_report(rows)
+    rebuild_report()
     print(json.dumps(rows, indent=2))
 
 
