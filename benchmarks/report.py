@@ -217,7 +217,8 @@ def training_cost_lines() -> list:
         "",
         "Measured side by side in one run on untrained pipelines: seconds per training step on each config's",
         "own batches, the full run that pace implies (its `max_steps`; evaluations not counted), and annotation",
-        f"speed. {measured['machine']['torch_threads']} torch thread(s); {measured['note']}".rstrip("; ") + ".",
+        f"speed. Torch threads: {measured['machine']['torch_threads']}"
+        + (f" ({measured['note']})." if measured["note"] else "."),
         "",
         "| config | parameters | s / step | training chars/s | full run (projected) | annotation chars/s |",
         "|---|---:|---:|---:|---:|---:|",
