@@ -20,6 +20,7 @@ from typing import Any, Dict, List
 
 from report import main as rebuild_report
 from run_config import RESULTS, ROOT, chars_per_second, count_parameters, machine
+from spacy.cli._util import parse_config_overrides
 from spacy.language import Language
 from spacy.schemas import ConfigSchemaTraining
 from spacy.training.initialize import init_nlp
@@ -57,8 +58,7 @@ def seconds_per_step(nlp: Language, steps: int) -> Dict[str, float]:
 
 
 def measure(config_name: str, corpus: Path, steps: int, records: int, overrides: List[str]) -> Dict[str, Any]:
-    settings = dict(zip(overrides[::2], overrides[1::2]))
-    settings = {key.removeprefix("--"): value for key, value in settings.items()}
+    settings = parse_config_overrides(overrides)  # as `spacy train` reads them: `--key value`, JSON values
     settings.update({"paths.train": str(corpus / "train.spacy"), "paths.dev": str(corpus / "dev.spacy")})
     nlp = init_nlp(load_config(ROOT / "configs" / f"{config_name}.cfg", overrides=settings, interpolate=False))
     return {
