@@ -37,6 +37,18 @@ SLIM_MAY_CHANGE = (
     "training.max_steps",
 )
 
+# What adding the slim imConvNet before a model's BiLSTM changes: the encoder, and a warmed-up, decaying
+# learning rate (the conv stack diverged at a constant rate) with its step budget.
+IMCONVNET_MAY_CHANGE = ("components.ner.model.encoder", "training.optimizer.learn_rate", "training.max_steps")
+
+
+def without_imconvnet(path: Path) -> Path:
+    return path.with_name(path.name.replace("imconvnet_slim_", "").replace("_imconvnet_slim", ""))
+
+
+# Slim imConvNet configs whose model also exists without it (imconvnet_slim_crf has no twin "crf").
+IMCONVNET_ADDED = sorted(path for path in CONFIG_DIR.glob("*imconvnet_slim*.cfg") if without_imconvnet(path).exists())
+
 
 def flat_settings(path: Path) -> dict[str, Any]:
     """Every setting of a config as dotted path -> value, variables left as written."""
@@ -86,6 +98,13 @@ def test_slim_imconvnet_differs_from_paper_widths_only_in_channels(path: Path) -
     assert outside(differing, SLIM_MAY_CHANGE) == []
 
 
+@pytest.mark.parametrize("path", IMCONVNET_ADDED, ids=[p.stem for p in IMCONVNET_ADDED])
+def test_imconvnet_twin_differs_from_its_model_only_in_the_encoder(path: Path) -> None:
+    differing = differing_settings(without_imconvnet(path), path)
+    assert "components.ner.model.encoder.*.imconvnet.channels" in differing
+    assert outside(differing, IMCONVNET_MAY_CHANGE) == []
+
+
 def test_backbone_ablations_each_add_one_piece() -> None:
     # Fine-tuned configs; each frozen twin is held to its fine-tuned config above.
     fusion = differing_settings(CONFIG_DIR / "bert_bilstm_crf.cfg", CONFIG_DIR / "bert_fusion_bilstm_crf.cfg")
@@ -103,4 +122,4 @@ def test_spacy_ner_with_a_context_encoder_differs_from_the_plain_peer_only_in_it
 
 
 def test_the_families_are_not_empty() -> None:
-    assert len(FROZEN) >= 6 and len(CHAR_FEATURE_ABLATIONS) >= 7 and len(SLIM) >= 4
+    assert len(FROZEN) >= 6 and len(CHAR_FEATURE_ABLATIONS) >= 7 and len(SLIM) >= 4 and len(IMCONVNET_ADDED) >= 5
