@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -113,6 +114,12 @@ def fmt(value) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+def measured(name: str) -> Optional[dict]:
+    """What another benchmark wrote to results/<name>.json, or None if it has not been run."""
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def fmt_seeds(result: dict) -> str:
     return ",".join(str(run["seed"]) for run in result["runs"])
 
@@ -198,8 +205,8 @@ def imconvnet_lines(ours: dict) -> list:
 
 def error_kind_lines() -> list:
     """The error-kind table from benchmarks/error_kinds.py, if it was run."""
-    path = RESULTS / "error_kinds.json"
-    if not path.exists():
+    errors = measured("error_kinds")
+    if errors is None:
         return []
     kinds = ("wrong_type", "wrong_boundary", "wrong_boundary_and_type", "missed")
     lines = [
@@ -216,7 +223,7 @@ def error_kind_lines() -> list:
         + " | spurious |",
         "|---|---:|---:|" + "---:|" * (len(kinds) + 1),
     ]
-    for r in json.loads(path.read_text())["results"]:
+    for r in errors["results"]:
         counts = r["error_kinds"]
         wrong = r["n_entities"] - counts["correct"]
         cells = " | ".join(f"{counts[kind]:,} ({100 * counts[kind] / wrong:.0f}%)" for kind in kinds)
@@ -226,8 +233,8 @@ def error_kind_lines() -> list:
 
 def fusion_weight_lines() -> list:
     """The learned layer weights from benchmarks/fusion_weights.py, if it was run."""
-    path = RESULTS / "fusion_weights.json"
-    if not path.exists():
+    fusion = measured("fusion_weights")
+    if fusion is None:
         return []
     lines = [
         "",
@@ -238,7 +245,7 @@ def fusion_weight_lines() -> list:
         "| model | layer weights | scale |",
         "|---|---|---:|",
     ]
-    for r in json.loads(path.read_text())["results"]:
+    for r in fusion["results"]:
         first = "embeddings, " if r["includes_embeddings"] else ""
         weights = ", ".join(f"{w:.3f}" for w in r["layer_weights"])
         lines.append(f"| `{r['config']}` | {first}{weights} | {r['scale']:.3f} |")
@@ -247,23 +254,21 @@ def fusion_weight_lines() -> list:
 
 def training_cost_lines() -> list:
     """The side-by-side cost table from benchmarks/training_cost.py, if it was run."""
-    path = RESULTS / "training_cost.json"
-    if not path.exists():
+    cost = measured("training_cost")
+    if cost is None:
         return []
-    measured = json.loads(path.read_text())
     lines = [
         "",
         "## Training cost before training (`benchmarks/training_cost.py`)",
         "",
         "Measured side by side in one run on untrained pipelines: seconds per training step on each config's",
         "own batches, the full run that pace implies (its `max_steps`; evaluations not counted), and annotation",
-        f"speed. Torch threads: {measured['machine']['torch_threads']}"
-        + (f" ({measured['note']})." if measured["note"] else "."),
+        f"speed. Torch threads: {cost['machine']['torch_threads']}" + (f" ({cost['note']})." if cost["note"] else "."),
         "",
         "| config | parameters | s / step | training chars/s | full run (projected) | annotation chars/s |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for r in measured["configs"]:
+    for r in cost["configs"]:
         lines.append(
             f"| `{r['config']}` | {fmt_parameters(r['parameters'])} | {r['seconds_per_step']:.2f} | "
             f"{r['train_chars_per_second']:,.0f} | {r['projected_full_run_minutes'] / 60:.1f} h "
@@ -274,11 +279,10 @@ def training_cost_lines() -> list:
 
 def idle_chars_per_second() -> dict:
     """config name -> chars/s of its seed-0 model in the side-by-side speed run, if there was one."""
-    path = RESULTS / "speed.json"
-    if not path.exists():
+    speed = measured("speed")
+    if speed is None:
         return {}
-    measured = json.loads(path.read_text())["results"]
-    return {Path(r["model"]).parent.name.removesuffix("-seed0"): r["chars_per_second"] for r in measured}
+    return {Path(r["model"]).parent.name.removesuffix("-seed0"): r["chars_per_second"] for r in speed["results"]}
 
 
 def main() -> None:
@@ -348,9 +352,8 @@ def main() -> None:
         "",
     ]
     lines += ["| system (paper 004) | F1 |", "|---|---:|"] + [f"| {name} | {f:.2f} |" for name, f in PAPER_004]
-    check_path = RESULTS / "annotate_check.json"
-    if check_path.exists():
-        check = json.loads(check_path.read_text())
+    check = measured("annotate_check")
+    if check is not None:
         lines += [
             "",
             "## Bulk annotation and entity confidence (`benchmarks/annotate_check.py`)",
