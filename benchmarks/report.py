@@ -177,8 +177,9 @@ def ablation_lines(ours: dict, idle_speed: dict) -> list:
     return lines
 
 
-def imconvnet_lines(ours: dict) -> list:
-    """Each measured model beside its twin with the slim imConvNet between its features and its BiLSTM."""
+def imconvnet_lines(ours: dict, idle_speed: dict) -> list:
+    """Each measured model beside its twin with the slim imConvNet between its features and its BiLSTM,
+    with their idle side-by-side speed from SPEED.md where both were measured there."""
     pairs = [(without, with_) for without, with_ in IMCONVNET_PAIRS if without in ours and with_ in ours]
     if not pairs:
         return []
@@ -189,16 +190,18 @@ def imconvnet_lines(ours: dict) -> list:
         "Paper 004's question on our models: the same model with imConvNet (channels 32-256) between its input",
         "and its BiLSTM. The imConvNet configs warm the learning rate up and decay it (the conv stack diverged at",
         "the constant rate), and `imconvnet_slim_bilstm_crf` stops at 1,200 steps instead of 2,000 (its dev F1",
-        "peaked at step 800); nothing else differs.",
+        "peaked at step 800); nothing else differs. Speed: the idle side-by-side run of SPEED.md.",
         "",
-        "| without | F1 | parameters | with imConvNet | F1 | parameters | change |",
-        "|---|---:|---:|---|---:|---:|---:|",
+        "| without | F1 | parameters | with imConvNet | F1 | parameters | change | chars/s with vs. without |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
     ]
     for without, with_ in pairs:
         a, b = ours[without], ours[with_]
+        speeds = idle_speed.get(without), idle_speed.get(with_)
+        speed = f"{speeds[1]:,.0f} vs. {speeds[0]:,.0f}" if None not in speeds else ""
         lines.append(
             f"| `{without}` | {fmt_f1(a)} | {fmt_parameters(a.get('parameters'))} | `{with_}` | {fmt_f1(b)} | "
-            f"{fmt_parameters(b.get('parameters'))} | {b['ents_f'] - a['ents_f']:+.2f} |"
+            f"{fmt_parameters(b.get('parameters'))} | {b['ents_f'] - a['ents_f']:+.2f} | {speed} |"
         )
     return lines
 
@@ -333,8 +336,9 @@ def main() -> None:
             f"| `{config}` | {fmt(ours[config]['ents_f'])} | {row} | {f:.2f} | {note} |"
             for config, row, f, note in beside
         ]
-    lines += ablation_lines(ours, idle_chars_per_second())
-    lines += imconvnet_lines(ours)
+    idle_speed = idle_chars_per_second()
+    lines += ablation_lines(ours, idle_speed)
+    lines += imconvnet_lines(ours, idle_speed)
     lines += error_kind_lines()
     lines += fusion_weight_lines()
     lines += training_cost_lines()
