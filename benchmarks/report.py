@@ -70,7 +70,7 @@ BESIDE_PAPERS = [
 ]
 
 # Paper 004's question, asked of each of our models: (config, the same with the slim imConvNet before its BiLSTM).
-# Besides the encoder only the learning-rate schedule may differ (tests/test_config_families.py).
+# Besides the encoder only the learning-rate schedule and step budget may differ (tests/test_config_families.py).
 IMCONVNET_PAIRS = [
     ("bilstm_crf", "imconvnet_slim_bilstm_crf"),
     ("bert_bilstm_crf_frozen", "bert_imconvnet_slim_bilstm_crf_frozen"),
