@@ -25,12 +25,4 @@ def load_pipeline(name: str) -> Language:
         nlp = spacy.load(name)
     except Exception as error:  # any failure inside deserialization means a damaged model
         raise ModelLoadError(f"Could not load the pipeline {name!r}: it is incomplete or corrupted ({error})") from None
-    for pipe_name, pipe in nlp.pipeline:
-        labels = getattr(pipe, "labels", None)
-        model = getattr(pipe, "model", None)
-        if labels and model is not None and model.has_dim("nO") and model.get_dim("nO") != 1 + 2 * len(labels):
-            raise ModelLoadError(
-                f"Pipeline {name!r}: component {pipe_name!r} lists {len(labels)} labels but its weights were "
-                f"trained for {(model.get_dim('nO') - 1) // 2}: the model directory mixes files of two models"
-            )
     return nlp

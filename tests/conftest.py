@@ -65,3 +65,10 @@ def trained_nlp() -> Language:
 @pytest.fixture
 def examples():
     return make_examples(blank_char_nlp())
+
+
+@pytest.fixture(scope="session")
+def model_dir(trained_nlp, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("trained") / "model"
+    trained_nlp.to_disk(path)
+    return path

