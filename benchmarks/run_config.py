@@ -13,6 +13,8 @@ rebuilds benchmarks/RESULTS.md. Expects corpus/{train,dev,test}.spacy from
 
 import argparse
 import datetime
+import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -47,6 +49,60 @@ def _torch_threads() -> int:
     import torch
 
     return torch.get_num_threads()
+
+
+def git_commit() -> str:
+    """The commit the run was made from, marked ``-dirty`` when tracked files differ from it."""
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT).returncode != 0
+    return commit + ("-dirty" if dirty else "")
+
+
+def library_versions() -> Dict[str, str]:
+    names = ("spacy", "thinc", "torch", "spacy-transformers", "transformers", "pytorch-crf", "numpy")
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def sha256_of(path: Path) -> str:
+    """Of a file, or of a folder's files (names and contents, in name order)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def inputs_fingerprint(config: str, corpus: Path, overrides: List[str]) -> Dict[str, str]:
+    """Hashes of what the figures depend on: the config, the corpus files and any backbone or warm start."""
+    hashes = {f"configs/{config}.cfg": sha256_of(ROOT / "configs" / f"{config}.cfg")}
+    hashes.update({f"corpus/{name}": sha256_of(corpus / name) for name in ("train.spacy", "dev.spacy", "test.spacy")})
+    for flag, value in zip(overrides, overrides[1:]):
+        if flag in ("--paths.backbone", "--paths.warm_start") and "{seed}" not in value and Path(value).exists():
+            hashes[value] = sha256_of(Path(value))
+    return hashes
+
+
+def dev_curve(train_log: str) -> List[Dict[str, float]]:
+    """The dev scores spaCy's console logger printed: one row per evaluation."""
+    curve: List[Dict[str, float]] = []
+    columns: List[str] = []
+    for line in train_log.splitlines():
+        fields = line.split()
+        if fields[:2] == ["E", "#"]:
+            columns = [field for field in fields if field != "LOSS"]
+        elif columns and len(fields) == len(columns) and fields[0].isdigit() and fields[1].isdigit():
+            row = dict(zip(columns, fields))
+            curve.append({"epoch": int(row["E"]), "step": int(row["#"]), "ents_f": float(row["ENTS_F"])})
+    return curve
 
 
 def train(config: str, seed: int, corpus: Path, output: Path, overrides: List[str]) -> float:
@@ -105,8 +161,17 @@ def run_once(config: str, seed: int, corpus: Path, overrides: List[str]) -> Dict
     model = output / "model-best"
     metrics = evaluate(str(model), corpus / "test.spacy")
     nlp = spacy.load(model)
+    curve = dev_curve((output / "train.log").read_text(encoding="utf-8"))
+    best = max(curve, key=lambda row: row["ents_f"]) if curve else None
     return {
         "seed": seed,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "machine": machine(),
+        "steps_trained": curve[-1]["step"] if curve else None,
+        "best_step": best["step"] if best else None,
+        "best_dev_f": best["ents_f"] if best else None,
+        "dev_curve": curve,
         "ents_p": metrics["ents_p"],
         "ents_r": metrics["ents_r"],
         "ents_f": metrics["ents_f"],
@@ -119,7 +184,7 @@ def run_once(config: str, seed: int, corpus: Path, overrides: List[str]) -> Dict
     }
 
 
-def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str]) -> Dict[str, Any]:
+def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str], corpus: Path) -> Dict[str, Any]:
     def mean(key: str) -> float:
         return round(statistics.fmean(run[key] for run in runs), 2)
 
@@ -143,6 +208,9 @@ def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str]) -> 
         "parameters": runs[-1].get("parameters"),
         "machine": machine(),
         "date": datetime.date.today().isoformat(),
+        "commit": runs[-1].get("commit"),
+        "libraries": library_versions(),
+        "inputs_sha256": inputs_fingerprint(config, corpus, overrides),
         "runs": runs,
     }
 
@@ -164,7 +232,7 @@ def main() -> None:
         if earlier["overrides"] == overrides:
             runs = [run for run in earlier["runs"] if run["seed"] not in args.seeds] + runs
             notes = [note for note in (earlier.get("note"), args.note) if note]
-    result = summarize(args.config, sorted(runs, key=lambda run: run["seed"]), overrides)
+    result = summarize(args.config, sorted(runs, key=lambda run: run["seed"]), overrides, args.corpus)
     result["note"] = "; ".join(dict.fromkeys(notes))
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
