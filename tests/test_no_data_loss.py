@@ -1,11 +1,16 @@
 """Bad input, interruption and misuse never lose or corrupt a record, nor relabel an entity."""
 
+import configparser
+import hashlib
 import json
+import pickle
 import shutil
+from pathlib import Path
 
 import pytest
 import spacy
 import srsly
+import torch
 
 from spacy_cner.model_loading import ModelLoadError, load_pipeline
 
@@ -63,3 +68,42 @@ def test_bytes_round_trip_keeps_the_checks(trained_nlp):
     fields["model"] = fields["model"][:-1] + bytes([fields["model"][-1] ^ 1])
     with pytest.raises(ValueError, match="checksum"):
         copy.from_bytes(srsly.msgpack_dumps(fields))
+
+
+class RunsCode:
+    """A pickle that, when loaded by an unsafe loader, creates a file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_weights_that_carry_a_pickled_callable_are_refused_and_never_run(model_dir, tmp_path):
+    crafted = tmp_path / "crafted"
+    shutil.copytree(model_dir, crafted)
+    marker = tmp_path / "code-ran"
+    weights = srsly.msgpack_loads((crafted / "ner" / "model").read_bytes())
+    shims = [(i, j) for i, node in enumerate(weights["shims"]) for j, _ in enumerate(node)]
+    assert shims, "the tiny model's BiLSTM is a torch shim"
+    i, j = shims[0]
+    shim = srsly.msgpack_loads(weights["shims"][i][j])
+    shim["state"] = pickle.dumps({"weight": RunsCode(marker)})
+    weights["shims"][i][j] = srsly.msgpack_dumps(shim)
+    data = srsly.msgpack_dumps(weights)
+    (crafted / "ner" / "model").write_bytes(data)
+    cfg = json.loads((crafted / "ner" / "cfg").read_text())
+    cfg["weights_sha256"] = hashlib.sha256(data).hexdigest()  # an attacker can rewrite the checksum too
+    (crafted / "ner" / "cfg").write_text(json.dumps(cfg))
+    with pytest.raises(ModelLoadError, match="incomplete or corrupted"):
+        load_pipeline(str(crafted))
+    assert not marker.exists()
+
+
+def test_the_package_requires_a_torch_that_refuses_pickled_code():
+    setup = configparser.ConfigParser()
+    setup.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    requirements = setup["options"]["install_requires"].split()
+    assert "torch>=2.6" in requirements
+    assert tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 6)
