@@ -1,11 +1,14 @@
 import os
+import string
 from pathlib import Path
 from typing import List, Optional, Tuple
 
 import pytest
 import spacy
+import torch
 from spacy.language import Language
 from spacy.training import Example
+from transformers import BertConfig, BertModel, BertTokenizerFast
 
 # A dozen synthetic EMR sentences: (text, [(start, end, label)]).
 EMR_SENTENCES: List[Tuple[str, List[Tuple[int, int, str]]]] = [
@@ -71,4 +74,17 @@ def examples():
 def model_dir(trained_nlp, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("trained") / "model"
     trained_nlp.to_disk(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny-bert")
+    chars = sorted({c for text, _ in EMR_SENTENCES for c in text} | set(string.ascii_lowercase + string.digits))
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "cea", "##a", *chars]
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True).save_pretrained(path)
+    torch.manual_seed(0)
+    config = BertConfig(len(vocab), hidden_size=16, num_hidden_layers=3, num_attention_heads=2, intermediate_size=32)
+    BertModel(config).save_pretrained(path)
     return path

@@ -1,28 +1,12 @@
 """The fused BERT backbone through spacy-transformers, on a tiny random BERT."""
 
-import string
-
 import pytest
 import spacy
 import torch
-from transformers import BertConfig, BertModel, BertTokenizerFast
 
 from spacy_cner.backbone.fused_bert import FusedBertConfig, FusedBertModel
 
 from .conftest import EMR_SENTENCES, blank_char_nlp, make_examples
-
-
-@pytest.fixture(scope="session")
-def tiny_bert(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-bert")
-    chars = sorted({c for text, _ in EMR_SENTENCES for c in text} | set(string.ascii_lowercase + string.digits))
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "cea", "##a", *chars]
-    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True).save_pretrained(path)
-    torch.manual_seed(0)
-    config = BertConfig(len(vocab), hidden_size=16, num_hidden_layers=3, num_attention_heads=2, intermediate_size=32)
-    BertModel(config).save_pretrained(path)
-    return path
 
 
 def build_nlp(bert_path, fusion: bool = True, window: int = 16, stride: int = 12, **model_options):
