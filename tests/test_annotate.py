@@ -72,18 +72,6 @@ def test_malformed_lines_are_reported_and_counted(model_dir, tmp_path, capsys):
     assert "in.jsonl:2: not valid JSON" in capsys.readouterr().err
 
 
-def test_resume_continues_after_the_last_complete_line(model_dir, tmp_path):
-    source = tmp_path / "in.txt"
-    source.write_text("".join(text + "\n" for text, _ in EMR_SENTENCES), encoding="utf-8")
-    full = tmp_path / "full.jsonl"
-    assert main(["annotate", str(model_dir), str(source), str(full)]) == 0
-    lines = full.read_text(encoding="utf-8").splitlines(keepends=True)
-    partial = tmp_path / "partial.jsonl"
-    partial.write_text("".join(lines[:4]) + lines[4][:10], encoding="utf-8")  # interrupted mid-line
-    assert main(["annotate", str(model_dir), str(source), str(partial), "--resume"]) == 0
-    assert partial.read_text(encoding="utf-8") == full.read_text(encoding="utf-8")
-
-
 def test_damaged_models_give_clear_errors(model_dir, tmp_path):
     with pytest.raises(ModelLoadError, match="not a directory and not an installed package"):
         load_pipeline(str(tmp_path / "nowhere"))

@@ -3,29 +3,59 @@
 INPUT is plain text (one record per line) or JSON lines (``--text-field`` names
 the text). OUTPUT is JSON lines: every input field, plus ``entities`` with
 start, end (character offsets into the text), label, text and confidence.
-Records stream through, so memory stays flat on any input size. A malformed
-line (bad JSON, no text field, invalid UTF-8) is reported with its line number
-and skipped, or stops the run with ``--on-error stop``; the summary counts every
-line read, written and skipped. ``--resume`` continues after the last complete
-output line.
+
+What it guarantees:
+- Every argument, the input and the model are checked before anything is
+  written; the input can never be the output. OUTPUT appears only when the run
+  is complete (written as ``OUTPUT.part``, then renamed), so an interrupted run
+  never leaves a half-replaced file.
+- A bad line or record (bad JSON or UTF-8, no text, text that is not valid
+  Unicode, a record the pipeline fails on) is reported with its line number and
+  skipped (``--on-error stop`` stops instead); the others of its batch are kept.
+  Records longer than ``--piece-length`` are annotated in pieces cut at sentence
+  ends, so none is skipped for its length.
+- ``--resume`` continues an interrupted run exactly once per record: progress is
+  recorded with the input's fingerprint, the model and the options beside
+  ``OUTPUT.part``, and a resume from another input, model or options is refused.
+  With ``--id-field``, records whose id is already written are skipped instead.
+- One writer per output: a second run on the same OUTPUT fails at once.
+- The summary counts only what is durably on disk; worker processes
+  (``--n-process``) end with their parent.
 """
 
 import argparse
+import concurrent.futures
+import ctypes
+import fcntl
+import hashlib
 import json
+import multiprocessing
+import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import IO, Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from spacy import displacy
-from spacy.tokens import Doc
+from spacy.language import Language
 from tqdm import tqdm
 
+from ..annotation import PIECE_LENGTH, Outcome, annotate_texts
 from ..model_loading import load_pipeline
 
 PALETTE = ["#f4a582", "#92c5de", "#b8e186", "#fdb863", "#c2a5cf", "#80cdc1", "#f1b6da", "#d9d9d9"]
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+FINGERPRINT_BYTES = 1 << 20
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
@@ -35,11 +65,13 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("output", type=Path, help="JSONL to write")
     parser.add_argument("--format", choices=("auto", "text", "jsonl"), default="auto")
     parser.add_argument("--text-field", default="text", help="JSONL field holding the text")
-    parser.add_argument("--entities-field", default="entities", help="output field for the entities")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--n-process", type=int, default=1)
+    parser.add_argument("--entities-field", default="entities", help="output field for the entities (must be new)")
+    parser.add_argument("--id-field", help="JSONL field with a unique record id: --resume then skips ids done")
+    parser.add_argument("--batch-size", type=positive_int, default=32)
+    parser.add_argument("--n-process", type=positive_int, default=1)
+    parser.add_argument("--piece-length", type=positive_int, default=PIECE_LENGTH, help="longer records go in pieces")
     parser.add_argument("--on-error", choices=("skip", "stop"), default="skip")
-    parser.add_argument("--resume", action="store_true", help="continue after the last complete output line")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run on the same input")
     parser.add_argument("--html", type=Path, help="also write displaCy HTML of the first --html-limit records")
     parser.add_argument("--html-limit", type=int, default=200)
     parser.set_defaults(run=run)
@@ -47,6 +79,14 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
 
 class InputError(ValueError):
     pass
+
+
+@dataclass
+class Line:
+    number: int
+    record: Optional[Dict[str, Any]] = None
+    text: str = ""
+    error: Optional[str] = None
 
 
 @dataclass
@@ -69,105 +109,319 @@ class Summary:
         return "\n".join(lines)
 
 
-def read_records(path: Path, fmt: str, text_field: str, summary: Summary, stop_on_error: bool) -> Iterator:
-    """Yield (record, text) per good line; bad lines go to ``summary.skipped``."""
-    if fmt == "auto":
-        fmt = "jsonl" if path.suffix in (".jsonl", ".json", ".ndjson") else "text"
-    with open(path, "rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            summary.read += 1
-            try:
-                yield parse_line(raw, number, fmt, text_field)
-            except InputError as error:
-                if stop_on_error:
-                    raise InputError(f"{path}:{number}: {error} (stopped: --on-error stop)") from None
-                summary.skipped.append((number, str(error)))
-                print(f"warning: {path}:{number}: {error} (skipped)", file=sys.stderr)
+def input_format(path: Path, fmt: str) -> str:
+    if fmt != "auto":
+        return fmt
+    if path.suffix.lower() not in JSONL_SUFFIXES:
+        return "text"
+    with open(path, "rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"["):
+        raise InputError(f"{path} is a JSON array; annotate reads JSON lines, one object per line (e.g. jq -c '.[]')")
+    return "jsonl"
 
 
-def parse_line(raw: bytes, number: int, fmt: str, text_field: str) -> Tuple[Dict[str, Any], str]:
+def parse_line(raw: bytes, number: int, fmt: str, text_field: str, entities_field: str) -> Line:
     try:
         line = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
     except UnicodeDecodeError as error:
-        raise InputError(f"invalid UTF-8 at byte {error.start}") from None
+        return Line(number, error=f"invalid UTF-8 at byte {error.start}")
     if fmt == "text":
-        return {"text": line}, line
+        return Line(number, {"text": line}, line)
     if not line.strip():
-        raise InputError("empty line")
+        return Line(number, error="empty line")
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
-        raise InputError(f"not valid JSON ({error.msg})") from None
+        return Line(number, error=f"not valid JSON ({error.msg})")
     if not isinstance(record, dict):
-        raise InputError("not a JSON object")
-    if text_field not in record:
-        raise InputError(f"no field {text_field!r}")
-    if not isinstance(record[text_field], str):
-        raise InputError(f"field {text_field!r} is not a string")
-    return record, record[text_field]
+        return Line(number, error="not a JSON object")
+    if entities_field in record:
+        raise InputError(
+            f"line {number} already has a field {entities_field!r}: choose another --entities-field "
+            "(every input field is kept as it is)"
+        )
+    if not isinstance(record.get(text_field), str):
+        missing = text_field not in record
+        return Line(number, error=f"no field {text_field!r}" if missing else f"field {text_field!r} is not a string")
+    return Line(number, record, record[text_field])
 
 
-def entities_of(doc: Doc) -> List[Dict[str, Any]]:
-    return [
-        {
-            "start": ent.start_char,
-            "end": ent.end_char,
-            "label": ent.label_,
-            "text": ent.text,
-            "confidence": None if ent._.confidence is None else round(ent._.confidence, 4),
-        }
-        for ent in doc.ents
-    ]
+def read_lines(path: Path, fmt: str, text_field: str, entities_field: str, after: int = 0) -> Iterator[Line]:
+    with open(path, "rb") as raw_lines:
+        for number, raw in enumerate(islice(raw_lines, after, None), start=after + 1):
+            yield parse_line(raw, number, fmt, text_field, entities_field)
 
 
-def complete_lines(path: Path) -> int:
-    """Count complete lines and cut off a partly written last one."""
-    if not path.exists():
-        return 0
-    data = path.read_bytes()
-    keep = data.rfind(b"\n") + 1
-    if keep < len(data):
-        with open(path, "r+b") as out:
-            out.truncate(keep)
-    return data[:keep].count(b"\n")
+def fingerprint(path: Path) -> Dict[str, Any]:
+    with open(path, "rb") as handle:
+        head = handle.read(FINGERPRINT_BYTES)
+    return {"path": str(path.resolve()), "size": path.stat().st_size, "head_sha256": hashlib.sha256(head).hexdigest()}
+
+
+class Output:
+    """``OUTPUT.part`` (locked while written) and its manifest ``OUTPUT.part.json``.
+
+    ``commit`` appends rows, syncs them to disk, then records the new length and
+    the last input line done; a resume first cuts the file back to that length.
+    """
+
+    def __init__(self, path: Path, manifest: Dict[str, Any], resume: bool) -> None:
+        self.path, self.part, self.manifest_path = path, Path(f"{path}.part"), Path(f"{path}.part.json")
+        self.manifest = manifest
+        try:
+            self.handle: IO[bytes] = open(self.part, "a+b")
+        except OSError as error:
+            raise InputError(f"cannot write next to {path}: {error.strerror}") from None
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise InputError(
+                f"{path} is being written by another annotate run; wait for it or choose another output"
+            ) from None
+        progress = {"lines_done": 0, "bytes_done": 0, "written": 0}
+        if resume:
+            progress = self._resumable_progress()
+        self.progress = progress
+        self.handle.truncate(progress["bytes_done"])
+        self.handle.seek(0, os.SEEK_END)
+
+    def _resumable_progress(self) -> Dict[str, int]:
+        if not self.manifest_path.exists():
+            raise InputError(f"nothing to resume: no interrupted run of {self.path} (no {self.manifest_path.name})")
+        saved = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        id_resume = self.manifest["options"]["id_field"] is not None
+        for key in ("model", "options") if id_resume else ("input", "model", "options"):
+            if saved[key] != self.manifest[key]:
+                raise InputError(
+                    f"cannot resume {self.path}: its {key} was {saved[key]}, now {self.manifest[key]}; "
+                    "run without --resume to start over"
+                )
+        return saved["progress"]
+
+    def ids_done(self, id_field: str) -> Set[Any]:
+        self.handle.seek(0)
+        ids = {json.loads(line)[id_field] for line in self.handle.read().splitlines() if line.strip()}
+        self.handle.seek(0, os.SEEK_END)
+        return ids
+
+    def commit(self, rows: List[str], lines_done: int) -> None:
+        self.handle.write("".join(rows).encode("utf-8"))
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        progress = {"lines_done": lines_done, "bytes_done": self.handle.tell(), "written": self.written + len(rows)}
+        _write_atomically(self.manifest_path, {**self.manifest, "progress": progress})
+        self.progress = progress
+
+    @property
+    def written(self) -> int:
+        return self.progress["written"]
+
+    def finish(self) -> None:
+        """Make OUTPUT the complete file; its manifest stays beside it."""
+        os.replace(self.part, self.path)
+        os.replace(self.manifest_path, Path(f"{self.path}.manifest.json"))
+        self.close()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _write_atomically(path: Path, content: Dict[str, Any]) -> None:
+    temporary = Path(f"{path}.tmp")
+    temporary.write_text(json.dumps(content, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Everything about the paths that can be known before writing."""
+    if not args.input.exists():
+        raise FileNotFoundError(f"{args.input} does not exist")
+    if not args.input.is_file():
+        raise InputError(f"{args.input} is not a file")
+    if args.output.is_dir():
+        raise InputError(f"{args.output} is a directory; give the path of the JSONL file to write")
+    if not args.output.parent.is_dir():
+        raise InputError(f"cannot write {args.output}: {args.output.parent} is not a directory")
+    for target in (args.output, Path(f"{args.output}.part")):
+        if target.exists() and os.path.samefile(args.input, target):
+            raise InputError(f"{args.input} is both the input and the output; choose another output")
+    if args.input.resolve() == args.output.resolve():
+        raise InputError(f"{args.input} is both the input and the output; choose another output")
 
 
 def run(args: argparse.Namespace) -> None:
-    if not args.input.exists():
-        raise FileNotFoundError(f"{args.input} does not exist")
+    check_paths(args)
+    fmt = input_format(args.input, args.format)
+    if args.id_field and fmt != "jsonl":
+        raise InputError("--id-field needs JSON lines input")
     nlp = load_pipeline(args.model)
-    summary = Summary()
-    records = read_records(args.input, args.format, args.text_field, summary, args.on_error == "stop")
-    if args.resume:
-        summary.resumed = sum(1 for _ in islice(records, complete_lines(args.output)))
-    html_docs: List[Doc] = []
+    options = {
+        "format": fmt,
+        "text_field": args.text_field,
+        "entities_field": args.entities_field,
+        "id_field": args.id_field,
+        "piece_length": args.piece_length,
+    }
+    model = {"name": args.model, "pipeline": nlp.pipe_names, "meta": {k: nlp.meta.get(k) for k in ("name", "version")}}
+    output = Output(args.output, {"input": fingerprint(args.input), "model": model, "options": options}, args.resume)
+    summary = Summary(resumed=output.written)
+    html: List[Dict[str, Any]] = []
     started = time.perf_counter()
     try:
         with (
-            open(args.output, "a" if args.resume else "w", encoding="utf-8") as out,
+            Annotator(args.model, nlp, args.n_process, args.batch_size, args.piece_length) as annotator,
             tqdm(desc="annotating", unit=" records", file=sys.stderr, disable=None) as progress,
         ):
-            stream = ((text, record) for record, text in records)
-            for doc, record in nlp.pipe(stream, as_tuples=True, batch_size=args.batch_size, n_process=args.n_process):
-                record[args.entities_field] = entities_of(doc)
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                summary.written += 1
-                summary.chars += len(doc.text)
-                progress.update(1)
+            after = 0 if args.id_field else output.progress["lines_done"]
+            lines = read_lines(args.input, fmt, args.text_field, args.entities_field, after)
+            done = output.ids_done(args.id_field) if args.id_field and args.resume else set()
+            for batch, outcomes in annotator.run(_batches(lines, args.batch_size, summary)):
+                rows, stop = [], None
+                for line, outcome in zip(batch, outcomes):
+                    error = line.error or outcome.error
+                    if error is None and args.id_field:
+                        error = _id_problem(line.record, args.id_field, done)
+                    if error == "already written":
+                        summary.resumed += 1
+                        continue
+                    if error is not None:
+                        if args.on_error == "stop":
+                            stop = InputError(f"{args.input}:{line.number}: {error} (stopped: --on-error stop)")
+                            break
+                        summary.skipped.append((line.number, error))
+                        print(f"warning: {args.input}:{line.number}: {error} (skipped)", file=sys.stderr)
+                        continue
+                    line.record[args.entities_field] = outcome.entities
+                    rows.append(json.dumps(line.record, ensure_ascii=False) + "\n")
+                    summary.chars += len(line.text)
+                    if args.html and len(html) < args.html_limit:
+                        html.append({"text": line.text, "ents": outcome.entities, "title": f"line {line.number}"})
+                _commit(output, rows, batch[-1].number if stop is None else line.number - 1, args.output)
+                summary.written += len(rows)
+                progress.update(len(batch))
                 progress.set_postfix(
                     chars_per_s=f"{summary.chars / (time.perf_counter() - started):,.0f}", refresh=False
                 )
-                if args.html and len(html_docs) < args.html_limit:
-                    html_docs.append(doc)
+                if stop is not None:
+                    raise stop
+        output.finish()
+    except BaseException:
+        output.close()
+        raise
     finally:
         print(summary.report(time.perf_counter() - started), file=sys.stderr)
     if args.html:
-        write_html(html_docs, args.html)
+        write_html(html, args.html)
 
 
-def write_html(docs: List[Doc], path: Path) -> None:
-    labels = sorted({ent.label_ for doc in docs for ent in doc.ents})
+def _commit(output: Output, rows: List[str], lines_done: int, path: Path) -> None:
+    try:
+        output.commit(rows, lines_done)
+    except OSError as error:
+        raise InputError(
+            f"could not write {path}: {error.strerror}. {output.written} records are safely written "
+            f"(input lines 1-{output.progress['lines_done']}); fix the cause and rerun with --resume"
+        ) from None
+
+
+def _id_problem(record: Dict[str, Any], id_field: str, done: Set[Any]) -> Optional[str]:
+    if id_field not in record:
+        return f"no id field {id_field!r}"
+    if record[id_field] in done:
+        return "already written"
+    done.add(record[id_field])
+    return None
+
+
+def _batches(lines: Iterable[Line], size: int, summary: Summary) -> Iterator[List[Line]]:
+    batch: List[Line] = []
+    for line in lines:
+        summary.read += 1
+        batch.append(line)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Annotator:
+    """Annotates batches in this process, or in ``n_process`` workers that each
+    load the pipeline once and die with their parent; results come in input order."""
+
+    def __init__(self, model: str, nlp: Language, n_process: int, batch_size: int, piece_length: int) -> None:
+        self.nlp, self.batch_size, self.piece_length = nlp, batch_size, piece_length
+        self.pool: Optional[concurrent.futures.ProcessPoolExecutor] = None
+        if n_process > 1:
+            self.pool = concurrent.futures.ProcessPoolExecutor(
+                n_process,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(model, batch_size, piece_length, os.getpid()),
+            )
+            self.in_flight = 2 * n_process
+
+    def __enter__(self) -> "Annotator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def run(self, batches: Iterable[List[Line]]) -> Iterator[Tuple[List[Line], List[Outcome]]]:
+        if self.pool is None:
+            for batch in batches:
+                yield (
+                    batch,
+                    annotate_texts(self.nlp, [_text(line) for line in batch], self.batch_size, self.piece_length),
+                )
+            return
+        pending: List[Tuple[List[Line], concurrent.futures.Future]] = []
+        for batch in batches:
+            pending.append((batch, self.pool.submit(_annotate_in_worker, [_text(line) for line in batch])))
+            if len(pending) >= self.in_flight:
+                done, future = pending.pop(0)
+                yield done, future.result()
+        for done, future in pending:
+            yield done, future.result()
+
+
+def _text(line: Line) -> str:
+    return line.text if line.error is None else ""
+
+
+_WORKER: Dict[str, Any] = {}
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when its parent dies, even by SIGKILL (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    if prctl(1, int(signal.SIGKILL), 0, 0, 0) != 0:  # 1 = PR_SET_PDEATHSIG
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent died before the call
+        os._exit(1)
+
+
+def _start_worker(model: str, batch_size: int, piece_length: int, parent: int) -> None:
+    _die_with_parent(parent)
+    import torch
+
+    torch.set_num_threads(1)
+    _WORKER.update(nlp=load_pipeline(model), batch_size=batch_size, piece_length=piece_length)
+
+
+def _annotate_in_worker(texts: List[str]) -> List[Outcome]:
+    return annotate_texts(_WORKER["nlp"], texts, _WORKER["batch_size"], _WORKER["piece_length"])
+
+
+def write_html(records: List[Dict[str, Any]], path: Path) -> None:
+    labels = sorted({ent["label"] for record in records for ent in record["ents"]})
     colors = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
-    html = displacy.render(docs, style="ent", page=True, options={"colors": colors})
+    html = displacy.render(records, style="ent", page=True, manual=True, options={"colors": colors})
     path.write_text(html, encoding="utf-8")
-    print(f"wrote {path} ({len(docs)} records)", file=sys.stderr)
+    print(f"wrote {path} ({len(records)} records)", file=sys.stderr)
