@@ -19,13 +19,14 @@ import spacy
 import srsly
 import torch
 from spacy.language import Language
+from spacy.tokens import DocBin
 
 from spacy_cner.__main__ import main
 from spacy_cner.annotation import annotate_texts, piece_starts
 from spacy_cner.cli import annotate as annotate_cli
 from spacy_cner.model_loading import ModelLoadError, load_pipeline
 
-from .conftest import EMR_SENTENCES, LABELS, make_examples
+from .conftest import EMR_SENTENCES, LABELS, blank_char_nlp, make_examples
 
 
 def test_a_cfg_with_renamed_labels_is_refused(model_dir, tmp_path):
@@ -366,3 +367,85 @@ def test_a_two_million_character_record_has_the_entities_of_its_parts(model_dir)
     assert outcome.error is None and len(expected) > 1000
     assert [(e["start"], e["end"], e["label"]) for e in outcome.entities] == expected
     assert all(record[e["start"] : e["end"]] == e["text"] for e in outcome.entities)
+
+
+# --- convert and evaluate: clear errors, never a silent zero ------------------------------------------------------
+
+
+def write_lines(path: Path, lines: List[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_spans_field_absent_from_every_record_is_an_error(tmp_path, capsys):
+    source = write_lines(tmp_path / "in.jsonl", ['{"text": "高血压", "spans": [{"start": 0, "end": 3, "label": "D"}]}'])
+    assert main(["convert", "jsonl", str(source), str(tmp_path / "out.spacy"), "--spans-field", "entities"]) == 1
+    assert "no record has a field 'entities'" in capsys.readouterr().err
+    assert not (tmp_path / "out.spacy").exists()
+
+
+@pytest.mark.parametrize(
+    "spans, message",
+    [
+        ("null", "field 'spans' should be a list of {start, end, label} objects, got null"),
+        ('{"start": 0}', "field 'spans' should be a list of {start, end, label} objects, got {\"start\": 0}"),
+        ("[5]", "field 'spans' should be a list of {start, end, label} objects, got [5]"),
+        ('[{"start": true, "end": 3, "label": "D"}]', "field 'start' should be int, got true"),
+        ('[{"start": 0, "end": 3.0, "label": "D"}]', "field 'end' should be int, got 3.0"),
+    ],
+)
+def test_malformed_spans_name_file_and_line(tmp_path, capsys, spans, message):
+    source = write_lines(
+        tmp_path / "in.jsonl", ['{"text": "无", "spans": []}', f'{{"text": "高血压", "spans": {spans}}}']
+    )
+    assert main(["convert", "jsonl", str(source), str(tmp_path / "out.spacy")]) == 1
+    assert f"in.jsonl:2: {message}" in capsys.readouterr().err
+
+
+def test_invalid_utf8_in_a_converted_file_names_file_and_line(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"text": "ok", "spans": []}\n{"text": "\xff", "spans": []}\n')
+    assert main(["convert", "jsonl", str(source), str(tmp_path / "out.spacy")]) == 1
+    assert "in.jsonl:2: invalid UTF-8 at byte 10" in capsys.readouterr().err
+
+
+def test_evaluate_refuses_what_it_cannot_score(model_dir, tmp_path, capsys):
+    empty = tmp_path / "empty.spacy"
+    empty.write_bytes(b"")
+    assert main(["evaluate", str(model_dir), str(empty)]) == 1
+    assert "empty.spacy is not a readable .spacy file" in capsys.readouterr().err
+    DocBin().to_disk(tmp_path / "none.spacy")
+    assert main(["evaluate", str(model_dir), str(tmp_path / "none.spacy")]) == 1
+    assert "holds no records" in capsys.readouterr().err
+    jsonl = write_lines(tmp_path / "gold.jsonl", ['{"text": "高血压", "spans": []}'])
+    assert main(["evaluate", str(model_dir), str(jsonl)]) == 1
+    assert "evaluate reads a .spacy file" in capsys.readouterr().err
+    nlp = blank_char_nlp()
+    doc = nlp.make_doc("高血压病")
+    doc.ents = [doc.char_span(0, 4, label="疾病")]
+    DocBin(docs=[doc]).to_disk(tmp_path / "other-labels.spacy")
+    assert main(["evaluate", str(model_dir), str(tmp_path / "other-labels.spacy")]) == 1
+    assert "share none with the model's" in capsys.readouterr().err
+
+
+# --- annotate options: nothing overwritten, file names as users write them -----------------------------------------
+
+
+def test_an_entities_field_that_exists_in_the_input_is_refused(model_dir, tmp_path, capsys):
+    source = write_lines(tmp_path / "in.jsonl", ['{"text": "高血压", "entities": "keep me"}'])
+    assert main(["annotate", str(model_dir), str(source), str(tmp_path / "out.jsonl")]) == 1
+    assert "already has a field 'entities'" in capsys.readouterr().err
+    assert not (tmp_path / "out.jsonl").exists()
+    args = [str(model_dir), str(source), str(tmp_path / "out.jsonl"), "--entities-field", "predicted"]
+    assert main(["annotate", *args]) == 0
+    (row,) = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert row["entities"] == "keep me" and isinstance(row["predicted"], list)
+
+
+def test_upper_case_suffixes_and_json_arrays(model_dir, tmp_path, capsys):
+    upper = write_lines(tmp_path / "IN.JSONL", ['{"note": "高血压"}'])
+    assert main(["annotate", str(model_dir), str(upper), str(tmp_path / "a.jsonl"), "--text-field", "note"]) == 0
+    assert json.loads((tmp_path / "a.jsonl").read_text(encoding="utf-8"))["note"] == "高血压"
+    array = write_lines(tmp_path / "records.json", ['[{"text": "高血压"}]'])
+    assert main(["annotate", str(model_dir), str(array), str(tmp_path / "b.jsonl")]) == 1
+    assert "is a JSON array; annotate reads JSON lines" in capsys.readouterr().err

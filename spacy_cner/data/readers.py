@@ -16,12 +16,16 @@ PathLike = Union[str, Path]
 
 
 def _json_lines(path: PathLike) -> Iterator[Tuple[str, Dict[str, Any]]]:
-    # utf-8-sig: Yidu-S4K's training files start with a byte-order mark.
-    with open(path, encoding="utf-8-sig") as lines:
-        for number, line in enumerate(lines, start=1):
+    with open(path, "rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            source = f"{path}:{number}"
+            try:
+                # utf-8-sig: Yidu-S4K's training files start with a byte-order mark.
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                raise AnnotationError(f"{source}: invalid UTF-8 at byte {error.start}") from None
             if not line.strip():
                 continue
-            source = f"{path}:{number}"
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as error:
@@ -34,9 +38,10 @@ def _json_lines(path: PathLike) -> Iterator[Tuple[str, Dict[str, Any]]]:
 def _field(obj: Dict[str, Any], key: str, kind: type, source: str) -> Any:
     if key not in obj:
         raise AnnotationError(f"{source}: missing field {key!r}")
-    if not isinstance(obj[key], kind):
-        raise AnnotationError(f"{source}: field {key!r} should be {kind.__name__}")
-    return obj[key]
+    value = obj[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):  # true is not an offset
+        raise AnnotationError(f"{source}: field {key!r} should be {kind.__name__}, got {json.dumps(value)}")
+    return value
 
 
 def read_yidu_s4k(path: PathLike) -> List[Record]:
@@ -55,13 +60,26 @@ def read_yidu_s4k(path: PathLike) -> List[Record]:
 
 
 def read_span_jsonl(path: PathLike, text_field: str = "text", spans_field: str = "spans") -> List[Record]:
-    records = []
+    """A record without the spans field has no entities; a file in which no
+    record has it names the wrong field, and is refused."""
+    records, seen_field = [], False
     for source, obj in _json_lines(path):
+        spans = obj.get(spans_field, [])
+        seen_field = seen_field or spans_field in obj
+        if not isinstance(spans, list) or not all(isinstance(span, dict) for span in spans):
+            raise AnnotationError(
+                f"{source}: field {spans_field!r} should be a list of {{start, end, label}} objects, "
+                f"got {json.dumps(spans, ensure_ascii=False)}"
+            )
         entities = [
             Entity(_field(s, "start", int, source), _field(s, "end", int, source), _field(s, "label", str, source))
-            for s in obj.get(spans_field, [])
+            for s in spans
         ]
         records.append(Record(_field(obj, text_field, str, source), entities, source))
+    if records and not seen_field:
+        raise AnnotationError(
+            f"{path}: no record has a field {spans_field!r}; name the entities field with --spans-field"
+        )
     return records
 
 
