@@ -8,7 +8,7 @@ sum of its frequencies.
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 DEFAULT_LEXICON = Path(__file__).parent / "resources" / "THUOCL_medical.txt"
 
@@ -59,3 +59,25 @@ def read_lexicon(paths: Iterable[Union[str, Path]]) -> List[Term]:
                 frequency = term.frequency + (seen.frequency if seen else 0)
                 terms[term.text] = Term(term.text, seen.label if seen else term.label, frequency)
     return list(terms.values())
+
+
+class LexiconMatcher:
+    """Every occurrence of every term in a text, found with an Aho-Corasick
+    automaton (pyahocorasick), overlapping and nested matches included."""
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        import ahocorasick
+
+        self.automaton = ahocorasick.Automaton()
+        for index, term in enumerate(terms):
+            if term:
+                self.automaton.add_word(term, (index, len(term)))
+        self.empty = len(self.automaton) == 0
+        if not self.empty:
+            self.automaton.make_automaton()
+
+    def matches(self, text: str) -> List[Tuple[int, int, int]]:
+        """(start, end, term index) of each match, by end then length."""
+        if self.empty or not text:
+            return []
+        return [(end + 1 - length, end + 1, index) for end, (index, length) in self.automaton.iter(text)]
