@@ -449,3 +449,14 @@ def test_upper_case_suffixes_and_json_arrays(model_dir, tmp_path, capsys):
     array = write_lines(tmp_path / "records.json", ['[{"text": "高血压"}]'])
     assert main(["annotate", str(model_dir), str(array), str(tmp_path / "b.jsonl")]) == 1
     assert "is a JSON array; annotate reads JSON lines" in capsys.readouterr().err
+
+
+def test_a_record_over_max_length_is_annotated_in_pieces_not_refused(model_dir):
+    nlp = spacy.load(model_dir)
+    nlp.max_length = 30  # spaCy refuses longer texts (E088)
+    record = "患者因直肠癌行直肠癌根治术。复查CT示肝脏多发占位。" * 8
+    with pytest.raises(ValueError, match="E088"):
+        nlp(record)
+    (outcome,) = annotate_texts(nlp, [record])
+    assert outcome.error is None and outcome.entities
+    assert all(record[e["start"] : e["end"]] == e["text"] for e in outcome.entities)

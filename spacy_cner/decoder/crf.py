@@ -1,10 +1,12 @@
 """A linear-chain CRF over per-token emission scores, constrained to valid BIO.
 
 Thinc owns the transition scores (so the optimizer, weight decay and
-serialization treat them like any other weights); pytorch-crf does the maths:
-for each call its ``CRF`` module is loaded with the scores plus a large penalty
-on the moves BIO forbids, so the likelihood's normaliser and Viterbi both range
-over valid tag sequences only.
+serialization treat them like any other weights); pytorch-crf computes the
+likelihood for training: for each call its ``CRF`` module is loaded with the
+scores plus a large penalty on the moves BIO forbids, so the normaliser ranges
+over valid tag sequences only. Decoding is Viterbi over the same constrained
+scores in numpy: its cost is a per-character loop, where torch's per-operation
+overhead would dominate.
 """
 
 from typing import Callable, List, Optional, Tuple
@@ -17,6 +19,7 @@ from thinc.types import Floats1d, Floats2d, Ints1d
 from torch.nn.utils.rnn import pad_sequence
 from torchcrf import CRF
 
+from ..batching import length_buckets
 from .bio import allowed_moves
 
 FORBIDDEN_SCORE = -1e4  # exp() of this underflows to 0: the move never counts
@@ -53,19 +56,43 @@ def init(model: Model, X: Optional[List[Floats2d]] = None, Y=None) -> None:
 def forward(
     model: Model[List[Floats2d], List[Ints1d]], emissions: List[Floats2d], is_train: bool
 ) -> Tuple[List[Ints1d], Callable]:
-    crf = _loaded_crf(model, requires_grad=False)
-    tags = [numpy.zeros(0, dtype="int64") for _ in emissions]
-    batch = _Batch(emissions)
-    if batch.indices:
-        with torch.no_grad():
-            paths = crf.decode(batch.scores, batch.mask)
-        for i, path in zip(batch.indices, paths):
-            tags[i] = numpy.asarray(path, dtype="int64")
+    tags = viterbi([numpy.asarray(e, dtype="f") for e in emissions], constrained_scores(model))
 
     def backprop(d_tags: List[Ints1d]) -> List[Floats2d]:
         raise NotImplementedError("Viterbi decoding has no gradient: train the CRF with crf_loss")
 
     return [model.ops.asarray(t, dtype="int64") for t in tags], backprop
+
+
+def viterbi(emissions: List[numpy.ndarray], scores: Tuple[Floats1d, Floats2d, Floats1d]) -> List[numpy.ndarray]:
+    """The best tag sequence of each (n_tokens, n_tags) array; sequences of
+    similar length are decoded together."""
+    start, transitions, end = (numpy.asarray(score, dtype="f") for score in scores)
+    n_tags = len(start)
+    paths = [numpy.zeros(0, dtype="int64") for _ in emissions]
+    for bucket in length_buckets([len(e) for e in emissions]):
+        lengths = numpy.asarray([len(emissions[i]) for i in bucket])
+        padded = numpy.zeros((len(bucket), lengths.max(), n_tags), dtype="f")
+        for row, i in enumerate(bucket):
+            padded[row, : lengths[row]] = emissions[i]
+        score = start + padded[:, 0]
+        history = numpy.empty((padded.shape[1], len(bucket), n_tags), dtype="int64")
+        keep = numpy.arange(n_tags)  # past a sequence's end each tag points to itself
+        for t in range(1, padded.shape[1]):
+            candidates = score[:, :, None] + transitions
+            best = candidates.argmax(axis=1)
+            active = (t < lengths)[:, None]
+            score = numpy.where(active, candidates.max(axis=1) + padded[:, t], score)
+            history[t] = numpy.where(active, best, keep)
+        tag = (score + end).argmax(axis=1)
+        path = numpy.empty((len(bucket), padded.shape[1]), dtype="int64")
+        path[:, -1] = tag
+        for t in range(padded.shape[1] - 1, 0, -1):
+            tag = history[t, numpy.arange(len(bucket)), tag]
+            path[:, t - 1] = tag
+        for row, i in enumerate(bucket):
+            paths[i] = path[row, : lengths[row]]
+    return paths
 
 
 def crf_loss(
