@@ -51,6 +51,17 @@ def piece_starts(text: str, limit: int) -> List[int]:
     return starts
 
 
+def sentences(text: str) -> List[str]:
+    """The text cut after each sentence end, blank pieces left out."""
+    pieces, start = [], 0
+    for i, char in enumerate(text):
+        if char in SENTENCE_ENDS:
+            pieces.append(text[start : i + 1])
+            start = i + 1
+    pieces.append(text[start:])
+    return [piece for piece in pieces if piece.strip()]
+
+
 def _last_break(window: str, breaks: frozenset) -> int:
     for i in range(len(window) - 1, 0, -1):
         if window[i - 1] in breaks:
