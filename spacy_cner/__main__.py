@@ -1,4 +1,5 @@
-"""``python -m spacy_cner COMMAND``: data conversion, evaluation, bulk annotation and character codes."""
+"""``python -m spacy_cner COMMAND`` (also ``python -m spacy cner COMMAND``): data conversion,
+evaluation, bulk annotation, backbone adaptation, self-training data and character codes."""
 
 import argparse
 import sys
@@ -6,13 +7,26 @@ from typing import List, Optional
 
 from .cli import adapt, annotate, backbone, codes, convert, evaluate, fetch, pseudo_label
 
+COMMAND_MODULES = (fetch, convert, evaluate, annotate, codes, backbone, adapt, pseudo_label)
+
+
+class Parser(argparse.ArgumentParser):
+    def command_choices(self) -> List[argparse.Action]:
+        """One action per command, with its name (``dest``) and ``help``."""
+        (commands,) = (a for a in self._actions if isinstance(a, argparse._SubParsersAction))
+        return list(commands._choices_actions)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m spacy_cner", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for module in COMMAND_MODULES:
+        module.add_arguments(commands)
+    return parser
+
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m spacy_cner", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    for module in (fetch, convert, evaluate, annotate, codes, backbone, adapt, pseudo_label):
-        module.add_arguments(commands)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         args.run(args)
     except (FileNotFoundError, ValueError) as error:
