@@ -184,7 +184,7 @@ def run_once(config: str, seed: int, corpus: Path, overrides: List[str]) -> Dict
     }
 
 
-def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str], corpus: Path) -> Dict[str, Any]:
+def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str], inputs: Dict[str, str]) -> Dict[str, Any]:
     def mean(key: str) -> float:
         return round(statistics.fmean(run[key] for run in runs), 2)
 
@@ -210,7 +210,7 @@ def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str], cor
         "date": datetime.date.today().isoformat(),
         "commit": runs[-1].get("commit"),
         "libraries": library_versions(),
-        "inputs_sha256": inputs_fingerprint(config, corpus, overrides),
+        "inputs_sha256": inputs,
         "runs": runs,
     }
 
@@ -224,6 +224,7 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="extra spacy train overrides, e.g. --training.max_steps 500")
     args, unknown = parser.parse_known_args()
     overrides = args.overrides + unknown
+    inputs = inputs_fingerprint(args.config, args.corpus, overrides)  # before training: what these runs read
     runs = [run_once(args.config, seed, args.corpus, overrides) for seed in args.seeds]
     path = RESULTS / f"{args.config}.json"
     notes = [args.note] if args.note else []
@@ -232,7 +233,7 @@ def main() -> None:
         if earlier["overrides"] == overrides:
             runs = [run for run in earlier["runs"] if run["seed"] not in args.seeds] + runs
             notes = [note for note in (earlier.get("note"), args.note) if note]
-    result = summarize(args.config, sorted(runs, key=lambda run: run["seed"]), overrides, args.corpus)
+    result = summarize(args.config, sorted(runs, key=lambda run: run["seed"]), overrides, inputs)
     result["note"] = "; ".join(dict.fromkeys(notes))
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
