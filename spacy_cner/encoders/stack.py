@@ -12,4 +12,4 @@ def build_encoder_stack(*encoders: Model[List[Floats2d], List[Floats2d]]) -> Mod
     """In a config, list the encoders in order as ``[...encoder.*.name]`` sub-sections."""
     if not encoders:
         raise ValueError("EncoderStack needs at least one encoder")
-    return chain(*encoders)
+    return encoders[0] if len(encoders) == 1 else chain(*encoders)  # thinc's chain wants two or more
