@@ -13,6 +13,11 @@ window of wordpieces, without dropout, and cached while training
 (``cache_size`` windows, least recently used first out, float16), so CPU
 training costs little more than the layers above it. Inference never uses the
 cache: annotating a large corpus keeps memory flat.
+
+Paper 000: Wang, Li, Ren, Gao and Fang, "Chinese Clinical Named Entity Recognition From Electronic
+Medical Records Based on Multisemantic Features by Using Robustly Optimized Bidirectional Encoder
+Representation From Transformers Pretraining Approach Whole Word Masking and Convolutional Neural
+Networks: Model Development and Validation", JMIR Medical Informatics 11:e44597, 2023, doi:10.2196/44597.
 """
 
 from collections import OrderedDict

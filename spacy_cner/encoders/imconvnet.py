@@ -18,6 +18,10 @@ Yidu-S4K at the baseline's learning rate.
 Every convolution keeps the length exactly (even widths are padded one more on
 the right), and padded positions are zeroed before each convolution, so a
 record's output is the same alone or batched with longer records.
+
+Paper 004: Zheng, Han, Cai, Duan, Sun, Yang and Huang, "An imConvNet-based deep learning model for
+Chinese medical named entity recognition", BMC Medical Informatics and Decision Making 22:303, 2022,
+doi:10.1186/s12911-022-02049-4.
 """
 
 from typing import List, Optional, Sequence
