@@ -12,13 +12,23 @@ from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, torch2xp, xp2torch
 from thinc.types import Floats2d
 
 
-def wrap_sequence_module(module: torch.nn.Module) -> Model[List[Floats2d], List[Floats2d]]:
-    return PyTorchWrapper_v2(module, convert_inputs=_inputs_to_torch, convert_outputs=_outputs_to_xp)
+def wrap_sequence_module(module: torch.nn.Module, width: int, layer: str) -> Model[List[Floats2d], List[Floats2d]]:
+    """``width`` is what the module expects per token; ``layer`` names its
+    registered builder in the error raised when the data has another width."""
+    model = PyTorchWrapper_v2(module, convert_inputs=_inputs_to_torch, convert_outputs=_outputs_to_xp)
+    model.attrs.update(input_width=width, layer=layer)
+    return model
 
 
 def _inputs_to_torch(
     model: Model, Xs: List[Floats2d], is_train: bool
 ) -> Tuple[ArgsKwargs, Callable[[ArgsKwargs], List[Floats2d]]]:
+    widths = {X.shape[1] for X in Xs if X.ndim == 2}
+    if widths and widths != {model.attrs["input_width"]}:
+        raise ValueError(
+            f"{model.attrs['layer']} is set to width = {model.attrs['input_width']}, but the layer before it gives "
+            f"{sorted(widths)[0]} values per token: set its width to {sorted(widths)[0]} in the config"
+        )
     tensors = [xp2torch(X, requires_grad=is_train) for X in Xs]
 
     def backprop(d_tensors: ArgsKwargs) -> List[Floats2d]:

@@ -128,3 +128,24 @@ def test_the_bio_constraint_table_literally():
         [1, 1, 0, 1, 1],  # B-B
         [1, 1, 0, 1, 1],  # I-B
     ]
+
+
+def test_the_tagger_names_its_parts():
+    features = registry.resolve(Config({"f": CHARS}))["f"]
+    encoder = build("spacy_cner.BiLSTM.v1")
+    tagger = registry.resolve(Config({"t": {"@architectures": "spacy_cner.CRFTagger.v1", "features": CHARS, "nO": 5}}))[
+        "t"
+    ]
+    assert tagger.get_ref("features").name == features.name and tagger.maybe_get_ref("encoder") is None
+    assert tagger.get_ref("crf").name == "linear_chain_crf"
+    assert encoder.attrs["layer"] == "spacy_cner.BiLSTM.v1"
+
+
+def test_an_encoder_of_the_wrong_width_says_which_setting_to_change():
+    encoder = build("spacy_cner.BiLSTM.v1")  # width 7
+    X = [numpy.zeros((3, 9), dtype="f")]
+    encoder.initialize(X=[numpy.zeros((3, 7), dtype="f")])
+    with pytest.raises(
+        ValueError, match=r"BiLSTM.v1 is set to width = 7, but the layer before it gives 9 .* set its width to 9"
+    ):
+        encoder.predict(X)

@@ -62,4 +62,4 @@ def build_bilstm(
 ) -> Model[List[Floats2d], List[Floats2d]]:
     """BiLSTM over features of ``width``; ``hidden_width`` counts both directions
     (paper 000: 768, dropout 0.5)."""
-    return wrap_sequence_module(BiLSTMEncoder(width, hidden_width, depth, dropout))
+    return wrap_sequence_module(BiLSTMEncoder(width, hidden_width, depth, dropout), width, "spacy_cner.BiLSTM.v1")

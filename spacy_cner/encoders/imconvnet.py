@@ -147,5 +147,7 @@ def build_imconvnet(
     """imConvNet over features of ``width``; output width is ``width_out`` or
     sum(channels) (1,920 for the paper's channels)."""
     return wrap_sequence_module(
-        ImConvNet(width, channels, depths, kernel_size, expansion, width_out, dropout, layer_scale)
+        ImConvNet(width, channels, depths, kernel_size, expansion, width_out, dropout, layer_scale),
+        width,
+        "spacy_cner.ImConvNet.v1",
     )

@@ -17,8 +17,9 @@ def build_crf_tagger(
     nO: Optional[int] = None,
 ) -> Model[List[Doc], List[Floats2d]]:
     """Per-token emission scores for ``nO`` tags; the CRF that decodes them is
-    the layer under the ref ``"crf"``. ``nO`` is set from the label set when the
-    component is initialised."""
+    the layer under the ref ``"crf"``, and tools reach the other parts by the refs
+    ``"features"`` and ``"encoder"`` (``maybe_get_ref``: unset without one). ``nO`` is set from the
+    label set when the component is initialised."""
     output_layer = with_array(Linear(nO=nO))
     emitter = chain(features, encoder, output_layer) if encoder else chain(features, output_layer)
     crf = build_linear_chain_crf(nO)
@@ -27,7 +28,7 @@ def build_crf_tagger(
         forward,
         init=init,
         layers=[emitter, crf],
-        refs={"emitter": emitter, "output_layer": output_layer, "crf": crf},
+        refs={"features": features, "encoder": encoder, "emitter": emitter, "output_layer": output_layer, "crf": crf},
         dims={"nO": nO},
     )
 
