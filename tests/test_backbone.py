@@ -170,3 +170,10 @@ def test_warm_start_fine_tunes_from_a_frozen_runs_weights(tiny_bert, tmp_path):
     for _, pipe in nlp.pipeline:
         pipe.finish_update(optimizer)
     assert not torch.equal(before, dict(bert.named_parameters())[lowest])
+
+
+def test_loading_weights_clears_the_frozen_layer_cache(tiny_bert):
+    model = FusedBertModel.from_pretrained(tiny_bert, freeze_encoder=True, cache_size=10)
+    model.cache[b"row"] = torch.zeros(1)
+    model.load_state_dict(model.state_dict())
+    assert not model.cache

@@ -59,6 +59,8 @@ class FusedBertModel(BertModel):
         self.fusion_weights = nn.Parameter(torch.zeros(n_layers))
         self.fusion_scale = nn.Parameter(torch.ones(1))  # 1-d: Thinc optimizers need sized params
         self.cache: "OrderedDict[bytes, torch.Tensor]" = OrderedDict()
+        # Cached layers were computed with the old weights: loading new ones (a warm start, from_bytes) drops them.
+        self.register_load_state_dict_post_hook(lambda module, _: module.cache.clear())
         if config.freeze_encoder:
             for name, parameter in self.named_parameters():
                 parameter.requires_grad_(config.fusion and name in ("fusion_weights", "fusion_scale"))

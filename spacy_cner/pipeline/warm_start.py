@@ -14,8 +14,6 @@ from spacy.language import Language
 from spacy.util import registry
 from thinc.api import Model
 
-from ..backbone.fused_bert import FusedBertModel
-
 
 @registry.callbacks("spacy_cner.warm_start.v1")
 def create_warm_start(source: Optional[str] = None) -> Callable[[Language], Language]:
@@ -72,5 +70,3 @@ def copy_model_weights(source: Model, target: Model, component: str) -> None:
                 raise ValueError(
                     f"Warm start: component '{component}' does not fit the source's weights: {error}"
                 ) from error
-            if isinstance(target_shim._model, FusedBertModel):
-                target_shim._model.cache.clear()  # layers computed with the weights just replaced
