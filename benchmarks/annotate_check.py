@@ -21,7 +21,7 @@ from pathlib import Path
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
-from spacy_cner.cli.evaluate import evaluate
+from spacy_cner.evaluation import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from report import RESULTS, ROOT, config_of
 from report import main as rebuild_report
 
-from spacy_cner.cli.evaluate import evaluate
+from spacy_cner.evaluation import evaluate
 
 
 def main() -> None:

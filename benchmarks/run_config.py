@@ -30,7 +30,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import DocBin
 
-from spacy_cner.cli.evaluate import evaluate
+from spacy_cner.evaluation import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"

@@ -8,9 +8,11 @@ import spacy
 import torch
 
 from spacy_cner.features import char_codes
-from spacy_cner.features.char_codes import code_table, codes_of, glyphs, stroke_counts
-from spacy_cner.features.code_cnn import CodeCNN, build_code_cnn, encode_codes
-from spacy_cner.features.glyph_cnn import GlyphCNN, build_glyph_cnn
+from spacy_cner.features.char_codes import GLYPH_SIZE, code_table, codes_of, glyphs, stroke_counts
+from spacy_cner.features.code_cnn import build_code_cnn, encode_codes
+from spacy_cner.features.glyph_cnn import build_glyph_cnn
+from spacy_cner.nn.code_cnn import CodeCNN
+from spacy_cner.nn.glyph_cnn import GlyphCNN
 
 from .conftest import EMR_SENTENCES, blank_char_nlp, train_tiny
 
@@ -107,7 +109,7 @@ def test_code_cnn_gradient_is_correct():
 
 def test_glyph_cnn_gradient_is_correct():
     torch.manual_seed(0)
-    model = GlyphCNN(width=4).double()
+    model = GlyphCNN(width=4, glyph_size=GLYPH_SIZE).double()
     images = (torch.from_numpy(glyphs(list("呕吐"))) + 0.01 * torch.rand(2, 14, 14)).double()[:, None]
     assert torch.autograd.gradcheck(model, (images.requires_grad_(True),), eps=1e-6, atol=1e-4)
 

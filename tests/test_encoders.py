@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from spacy_cner.batching import length_buckets
-from spacy_cner.encoders.bilstm import BiLSTMEncoder, build_bilstm
-from spacy_cner.encoders.imconvnet import ImConvNet
+from spacy_cner.encoders.bilstm import build_bilstm
+from spacy_cner.nn.bilstm import BiLSTMEncoder
+from spacy_cner.nn.imconvnet import ImConvNet
 
 # layer_scale 1.0, not ConvNeXt's 1e-6: a leak through the blocks must be big enough to see.
 SLIM_IMCONVNET = dict(

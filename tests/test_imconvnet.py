@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from spacy_cner.encoders.imconvnet import Block, ImConvNet, SameLengthConv
+from spacy_cner.nn.imconvnet import Block, ImConvNet, SameLengthConv
 
 from .test_encoders import SLIM_IMCONVNET as SLIM  # batch invariance is tested there, with the BiLSTM
 

@@ -166,9 +166,9 @@ class Output:
     the last input line done; a resume first cuts the file back to that length.
     """
 
-    def __init__(self, path: Path, manifest: Dict[str, Any], resume: bool) -> None:
+    def __init__(self, path: Path) -> None:
+        """Take the lock: a second writer fails here, before it loads a model."""
         self.path, self.part, self.manifest_path = path, Path(f"{path}.part"), Path(f"{path}.part.json")
-        self.manifest = manifest
         try:
             self.handle: IO[bytes] = open(self.part, "a+b")
         except OSError as error:
@@ -180,6 +180,10 @@ class Output:
             raise InputError(
                 f"{path} is being written by another annotate run; wait for it or choose another output"
             ) from None
+
+    def begin(self, manifest: Dict[str, Any], resume: bool) -> None:
+        """Start afresh, or continue where the manifest says after checking it is the same run."""
+        self.manifest = manifest
         progress = {"lines_done": 0, "bytes_done": 0, "written": 0}
         if resume:
             progress = self._resumable_progress()
@@ -256,6 +260,14 @@ def run(args: argparse.Namespace) -> None:
     fmt = input_format(args.input, args.format)
     if args.id_field and fmt != "jsonl":
         raise InputError("--id-field needs JSON lines input")
+    output = Output(args.output)
+    try:
+        annotate_into(output, args, fmt)
+    finally:
+        output.close()
+
+
+def annotate_into(output: Output, args: argparse.Namespace, fmt: str) -> None:
     nlp = load_pipeline(args.model)
     options = {
         "format": fmt,
@@ -265,7 +277,7 @@ def run(args: argparse.Namespace) -> None:
         "piece_length": args.piece_length,
     }
     model = {"name": args.model, "pipeline": nlp.pipe_names, "meta": {k: nlp.meta.get(k) for k in ("name", "version")}}
-    output = Output(args.output, {"input": fingerprint(args.input), "model": model, "options": options}, args.resume)
+    output.begin({"input": fingerprint(args.input), "model": model, "options": options}, args.resume)
     summary = Summary(resumed=output.written)
     html: List[Dict[str, Any]] = []
     started = time.perf_counter()
@@ -307,9 +319,6 @@ def run(args: argparse.Namespace) -> None:
                 if stop is not None:
                     raise stop
         output.finish()
-    except BaseException:
-        output.close()
-        raise
     finally:
         print(summary.report(time.perf_counter() - started), file=sys.stderr)
     if args.html:

@@ -14,40 +14,10 @@ from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
-from torch import nn
 
+from ..nn.code_cnn import NO_CODE, SYMBOLS, UNKNOWN, CodeCNN
 from .char_codes import CODE_TYPES, codes_of, pinyin_of, stroke_counts
 from .per_character import per_unique_key
-
-PAD, NO_CODE, UNKNOWN = 0, 1, 2
-# Letters for Wubi / Zheng / pinyin, tone-marked vowels for pinyin, 1-5 for strokes.
-ALPHABET = "abcdefghijklmnopqrstuvwxyz12345üāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
-SYMBOLS = {symbol: i for i, symbol in enumerate(ALPHABET, start=3)}
-
-
-class CodeCNN(nn.Module):
-    """symbols -> embedding -> conv(k3) -> ReLU -> conv(k3) -> ReLU -> max over
-    positions -> dense. The max runs over the whole code (codes are 1-4 symbols,
-    strokes up to ``max_length``), which is what the paper's pooling amounts to for
-    such short inputs. ``extra_width`` inputs (the stroke-count vector) join
-    before the dense layer."""
-
-    def __init__(self, width: int, embed_width: int, channels: int, extra_width: int = 0) -> None:
-        super().__init__()
-        self.width = width
-        self.embed = nn.Embedding(len(ALPHABET) + 3, embed_width, padding_idx=PAD)
-        self.convolutions = nn.Sequential(
-            nn.Conv1d(embed_width, channels, 3, padding=1),
-            nn.ReLU(),
-            nn.Conv1d(channels, channels, 3, padding=1),
-            nn.ReLU(),
-        )
-        self.dense = nn.Linear(channels + extra_width, width)
-
-    def forward(self, symbols: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
-        hidden = self.convolutions(self.embed(symbols).transpose(1, 2))
-        hidden = hidden.masked_fill((symbols == PAD)[:, None, :], float("-inf")).amax(dim=2)
-        return self.dense(torch.cat([hidden, extra], dim=1))
 
 
 def encode_codes(codes: List[str], max_length: int, with_stroke_counts: bool) -> Tuple[torch.Tensor, torch.Tensor]:

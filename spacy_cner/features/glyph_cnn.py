@@ -14,31 +14,10 @@ from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
-from torch import nn
 
+from ..nn.glyph_cnn import GlyphCNN
 from .char_codes import GLYPH_SIZE, glyphs
 from .per_character import per_unique_key
-
-
-class GlyphCNN(nn.Module):
-    """conv 8 (k3) -> ReLU -> 2x2 max pool -> conv 32 (k3) -> ReLU -> 2x2 max pool -> dense."""
-
-    def __init__(self, width: int) -> None:
-        super().__init__()
-        self.width = width
-        self.layers = nn.Sequential(
-            nn.Conv2d(1, 8, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(8, 32, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(32 * (GLYPH_SIZE // 4) ** 2, width),
-        )
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.layers(images)
 
 
 def glyph_tensor(chars: List[str]) -> Tuple[torch.Tensor]:
@@ -49,4 +28,6 @@ def glyph_tensor(chars: List[str]) -> Tuple[torch.Tensor]:
 def build_glyph_cnn(width: int = 128) -> Model[List[Doc], List[Floats2d]]:
     """One ``width``-dimension vector per token from its first character's glyph
     (all-zero image for characters without one)."""
-    return per_unique_key(GlyphCNN(width), keys_of=lambda doc: [t.text[:1] for t in doc], prepare=glyph_tensor)
+    return per_unique_key(
+        GlyphCNN(width, GLYPH_SIZE), keys_of=lambda doc: [t.text[:1] for t in doc], prepare=glyph_tensor
+    )
