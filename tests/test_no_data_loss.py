@@ -460,3 +460,9 @@ def test_a_record_over_max_length_is_annotated_in_pieces_not_refused(model_dir):
     (outcome,) = annotate_texts(nlp, [record])
     assert outcome.error is None and outcome.entities
     assert all(record[e["start"] : e["end"]] == e["text"] for e in outcome.entities)
+
+
+def test_an_unwritable_output_is_a_clear_error(model_dir, tmp_path, capsys):
+    source = write_lines(tmp_path / "in.jsonl", ['{"text": "高血压"}'])
+    assert main(["annotate", str(model_dir), str(source), "/proc/annotated.jsonl"]) == 1  # a read-only filesystem
+    assert "cannot write next to /proc/annotated.jsonl" in capsys.readouterr().err

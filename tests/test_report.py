@@ -22,3 +22,15 @@ def test_every_row_is_measured_against_the_peer_run_the_same_way():
     table = report.readme_table(results)
     bert_full = next(r for r in results if r["config"] == "bert_full")
     assert f"| {bert_full['ents_f'] - peer['ents_f']:+.2f} |" in table
+
+
+def test_a_lever_is_compared_on_the_seeds_both_were_run_with():
+    def run(seed, f, disease):
+        return {"seed": seed, "ents_f": f, "per_type": {"Disease": {"f": disease}}}
+
+    base = {"runs": [run(0, 80.0, 70.0), run(1, 78.0, 72.0), run(2, 90.0, 90.0)]}
+    lever = {"runs": [run(0, 81.0, 75.0), run(1, 80.0, 71.0), run(5, 10.0, 10.0)]}
+    change = report.same_seed_change(base, lever)
+    assert change["seeds"] == "0,1"
+    assert change["f"] == 1.5 and change["per_type"]["Disease"] == 2.0  # ((81-80)+(80-78))/2, ((75-70)+(71-72))/2
+    assert report.same_seed_change(base, {"runs": [run(7, 1.0, 1.0)]}) is None
