@@ -17,7 +17,7 @@ from .error_kinds import count_error_kinds
 from .model_loading import load_pipeline
 
 
-def evaluate(model: str, data: Path, batch_size: int = 32) -> Dict[str, Any]:
+def evaluate(model: str, data: Path, batch_size: int = 32, int8: bool = False) -> Dict[str, Any]:
     if not data.exists():
         raise FileNotFoundError(f"{data} does not exist")
     if data.suffix.lower() != ".spacy" or not data.is_file():
@@ -25,7 +25,7 @@ def evaluate(model: str, data: Path, batch_size: int = 32) -> Dict[str, Any]:
             f"{data}: evaluate reads a .spacy file; convert annotated records first, "
             "e.g. python -m spacy_cner convert jsonl records.jsonl gold.spacy"
         )
-    nlp = load_pipeline(model)
+    nlp = load_pipeline(model, int8)
     try:
         examples = list(Corpus(data)(nlp))
     except Exception as error:  # spaCy raises bare errors from msgpack on a damaged or empty file

@@ -10,8 +10,9 @@ class ModelLoadError(ValueError):
     pass
 
 
-def load_pipeline(name: str) -> Language:
-    """``spacy.load`` for a directory or an installed package name."""
+def load_pipeline(name: str, int8: bool = False) -> Language:
+    """``spacy.load`` for a directory or an installed package name; with ``int8``
+    its torch layers are quantized for faster CPU inference."""
     path = Path(name)
     if path.exists():
         if not path.is_dir():
@@ -25,4 +26,8 @@ def load_pipeline(name: str) -> Language:
         nlp = spacy.load(name)
     except Exception as error:  # any failure inside deserialization means a damaged model
         raise ModelLoadError(f"Could not load the pipeline {name!r}: it is incomplete or corrupted ({error})") from None
+    if int8:
+        from .quantization import quantize_int8
+
+        quantize_int8(nlp)
     return nlp

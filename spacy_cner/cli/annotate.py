@@ -70,6 +70,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--n-process", type=positive_int, default=1)
     parser.add_argument("--piece-length", type=positive_int, default=PIECE_LENGTH, help="longer records go in pieces")
+    parser.add_argument("--int8", action="store_true", help="quantize the model's torch layers: faster on CPU")
     parser.add_argument("--on-error", choices=("skip", "stop"), default="skip")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run on the same input")
     parser.add_argument("--html", type=Path, help="also write displaCy HTML of the first --html-limit records")
@@ -268,7 +269,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def annotate_into(output: Output, args: argparse.Namespace, fmt: str) -> None:
-    nlp = load_pipeline(args.model)
+    nlp = load_pipeline(args.model, args.int8)
     options = {
         "format": fmt,
         "text_field": args.text_field,
@@ -277,13 +278,14 @@ def annotate_into(output: Output, args: argparse.Namespace, fmt: str) -> None:
         "piece_length": args.piece_length,
     }
     model = {"name": args.model, "pipeline": nlp.pipe_names, "meta": {k: nlp.meta.get(k) for k in ("name", "version")}}
+    model["int8"] = args.int8
     output.begin({"input": fingerprint(args.input), "model": model, "options": options}, args.resume)
     summary = Summary(resumed=output.written)
     html: List[Dict[str, Any]] = []
     started = time.perf_counter()
     try:
         with (
-            Annotator(args.model, nlp, args.n_process, args.batch_size, args.piece_length) as annotator,
+            Annotator(args.model, nlp, args) as annotator,
             tqdm(desc="annotating", unit=" records", file=sys.stderr, disable=None) as progress,
         ):
             after = 0 if args.id_field else output.progress["lines_done"]
@@ -360,17 +362,17 @@ class Annotator:
     """Annotates batches in this process, or in ``n_process`` workers that each
     load the pipeline once and die with their parent; results come in input order."""
 
-    def __init__(self, model: str, nlp: Language, n_process: int, batch_size: int, piece_length: int) -> None:
-        self.nlp, self.batch_size, self.piece_length = nlp, batch_size, piece_length
+    def __init__(self, model: str, nlp: Language, args: argparse.Namespace) -> None:
+        self.nlp, self.batch_size, self.piece_length = nlp, args.batch_size, args.piece_length
         self.pool: Optional[concurrent.futures.ProcessPoolExecutor] = None
-        if n_process > 1:
+        if args.n_process > 1:
             self.pool = concurrent.futures.ProcessPoolExecutor(
-                n_process,
+                args.n_process,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(model, batch_size, piece_length, os.getpid()),
+                initargs=(model, args.int8, args.batch_size, args.piece_length, os.getpid()),
             )
-            self.in_flight = 2 * n_process
+            self.in_flight = 2 * args.n_process
 
     def __enter__(self) -> "Annotator":
         return self
@@ -416,12 +418,12 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _start_worker(model: str, batch_size: int, piece_length: int, parent: int) -> None:
+def _start_worker(model: str, int8: bool, batch_size: int, piece_length: int, parent: int) -> None:
     _die_with_parent(parent)
     import torch
 
     torch.set_num_threads(1)
-    _WORKER.update(nlp=load_pipeline(model), batch_size=batch_size, piece_length=piece_length)
+    _WORKER.update(nlp=load_pipeline(model, int8), batch_size=batch_size, piece_length=piece_length)
 
 
 def _annotate_in_worker(texts: List[str]) -> List[Outcome]:
