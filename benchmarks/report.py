@@ -216,6 +216,30 @@ def lever_lines(ours: dict) -> list:
     ]
 
 
+def int8_lines() -> list:
+    """Float and int8 inference of the same models, measured side by side by benchmarks/int8.py."""
+    measured_int8 = measured("int8")
+    if measured_int8 is None:
+        return []
+    lines = [
+        "",
+        "## int8 inference (`benchmarks/int8.py`)",
+        "",
+        "Float and dynamically quantized int8 pipelines in one process, interleaved (best of three passes over the",
+        f"test texts; {measured_int8['machine']['torch_threads']} torch thread(s); {measured_int8['note'] or 'idle'}).",
+        "",
+        "| model | F1 float | F1 int8 | change | chars/s float | chars/s int8 | speed-up |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in measured_int8["results"]:
+        f, speed = r["ents_f"], r["chars_per_second"]
+        lines.append(
+            f"| `{config_of(Path(r['model']))}` | {f['float']:.2f} | {f['int8']:.2f} | {f['int8'] - f['float']:+.2f} | "
+            f"{speed['float']:,.0f} | {speed['int8']:,.0f} | {speed['int8'] / speed['float']:.2f}x |"
+        )
+    return lines
+
+
 def imconvnet_lines(ours: dict, idle_speed: dict) -> list:
     """Each measured model beside its twin with the slim imConvNet between its features and its BiLSTM,
     with their idle side-by-side speed from SPEED.md where both were measured there."""
@@ -427,6 +451,7 @@ def main() -> None:
     idle_speed = idle_chars_per_second()
     lines += ablation_lines(ours, idle_speed)
     lines += lever_lines(ours)
+    lines += int8_lines()
     lines += imconvnet_lines(ours, idle_speed)
     lines += error_kind_lines()
     lines += fusion_weight_lines()
