@@ -11,13 +11,12 @@ accuracy before and after, the settings, and where and from what it ran.
 """
 
 import argparse
-import datetime
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from run_config import RESULTS, ROOT, git_commit, library_versions, machine, sha256_of
+from run_config import RESULTS, ROOT, provenance, sha256_of
 
 SHARED = ROOT.parent / "shared" / "data"
 TEXTS = [
@@ -39,15 +38,10 @@ def main() -> None:
     subprocess.run(command + settings, check=True)
     report = json.loads((args.output / "adaptation.json").read_text(encoding="utf-8"))
     result = {
-        "benchmark": "adapt_backbone",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": git_commit(),
-        "libraries": library_versions(),
-        "machine": machine(),
+        **provenance("adapt_backbone", args.note),
         "command": [Path(part).name if "/" in part else part for part in command + settings],
         "inputs_sha256": {path.name: sha256_of(path) for path in TEXTS + EXCLUDE},
         "report": report,
-        "note": args.note,
     }
     path = RESULTS / "adapt_m3e_small_medical.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

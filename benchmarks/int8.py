@@ -7,13 +7,12 @@ Writes benchmarks/results/int8.json (RESULTS.md shows it).
 """
 
 import argparse
-import datetime
 import json
 import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from run_config import RESULTS, ROOT, git_commit, library_versions, machine
+from run_config import RESULTS, ROOT, provenance
 from spacy.tokens import DocBin
 
 from spacy_cner.evaluation import evaluate
@@ -51,15 +50,7 @@ def main() -> None:
     parser.add_argument("--test", type=Path, default=ROOT / "corpus" / "test.spacy")
     parser.add_argument("--note", default="")
     args = parser.parse_args()
-    result = {
-        "benchmark": "int8",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": git_commit(),
-        "libraries": library_versions(),
-        "machine": machine(),
-        "note": args.note,
-        "results": [measure(model, args.test) for model in args.models],
-    }
+    result = {**provenance("int8", args.note), "results": [measure(model, args.test) for model in args.models]}
     (RESULTS / "int8.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(result["results"], indent=1))
 

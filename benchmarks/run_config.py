@@ -69,6 +69,18 @@ def library_versions() -> Dict[str, str]:
     return versions
 
 
+def provenance(benchmark: str, note: str) -> Dict[str, Any]:
+    """Where, when and from what a benchmark other than a config run ran."""
+    return {
+        "benchmark": benchmark,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "libraries": library_versions(),
+        "machine": machine(),
+        "note": note,
+    }
+
+
 def sha256_of(path: Path) -> str:
     """Of a file, or of a folder's files (names and contents, in name order)."""
     digest = hashlib.sha256()
