@@ -168,3 +168,10 @@ def test_an_unknown_hub_name_offline_fails_at_once_and_says_what_to_do(monkeypat
         hub.resolve_backbone("some-org/no-such-bert")
     assert main(["adapt-backbone", "some-org/no-such-bert", str(tmp_path / "out"), str(tmp_path / "none.txt")]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_bert_config_with_an_unknown_hub_name_offline_fails_at_initialisation(monkeypatch):
+    monkeypatch.setattr(hub, "hub_reachable", lambda timeout=3.0: False)
+    nlp = build_nlp("some-org/no-such-bert")
+    with pytest.raises(FileNotFoundError, match="--paths.backbone assets/m3e-small"):
+        nlp.initialize(lambda: make_examples(nlp))

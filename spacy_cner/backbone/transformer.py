@@ -10,6 +10,7 @@ from spacy_transformers.layers.transformer_model import TransformerModel, huggin
 from thinc.api import Model
 
 from .fused_bert import FusedBertConfig, FusedBertModel
+from .hub import resolve_backbone
 
 
 @registry.architectures("spacy_cner.FusedTransformer.v1")
@@ -48,6 +49,7 @@ def _init(model: Model, X: Optional[List[Doc]] = None, Y=None, *, load_pretraine
     own init finish (it skips loading once a transformer is set)."""
     if not model.attrs["has_transformer"]:
         transformer_config = {**model._init_transformer_config, **fusion_config}
-        hf_objects = load_pretrained(model.attrs["name"], model._init_tokenizer_config, transformer_config)
+        name = resolve_backbone(model.attrs["name"])  # offline, an unknown hub name fails here at once
+        hf_objects = load_pretrained(name, model._init_tokenizer_config, transformer_config)
         model.attrs["set_transformer"](model, hf_objects)
     stock_init(model, X=X, Y=Y)
