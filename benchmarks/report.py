@@ -174,6 +174,7 @@ def ablation_lines(ours: dict, idle_speed: dict) -> list:
 # What a hospital's own resources add (unlabelled text, word lists): (base config, config with the lever, lever).
 LEVERS = [
     ("bilstm_crf", "bilstm_crf_lexicon", "SoftLexicon over the shipped THUOCL medical lexicon"),
+    ("bilstm_crf_lexicon", "bilstm_crf_lexicon_self", "self-training on pseudo-labelled medical Q&A sentences"),
 ]
 
 

@@ -98,7 +98,11 @@ def inputs_fingerprint(config: str, corpus: Path, overrides: List[str]) -> Dict[
     hashes = {f"configs/{config}.cfg": sha256_of(ROOT / "configs" / f"{config}.cfg")}
     hashes.update({f"corpus/{name}": sha256_of(corpus / name) for name in ("train.spacy", "dev.spacy", "test.spacy")})
     for flag, value in zip(overrides, overrides[1:]):
-        if flag in ("--paths.backbone", "--paths.warm_start") and "{seed}" not in value and Path(value).exists():
+        if (
+            flag in ("--paths.train", "--paths.backbone", "--paths.warm_start")
+            and "{seed}" not in value
+            and Path(value).exists()
+        ):
             hashes[value] = sha256_of(Path(value))
     return hashes
 
