@@ -4,13 +4,13 @@ import argparse
 import json
 from collections import Counter
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 from spacy.tokens import DocBin
 
 from ..data import yidu_s4k
 from ..data.labels import YIDU_S4K_LABELS, invert, load_label_map
-from ..data.readers import read_char_conll, read_span_jsonl
+from ..data.readers import read_char_conll, read_cmeee, read_span_jsonl
 from ..data.records import Record, records_to_docs, relabel, split_records
 
 
@@ -26,6 +26,15 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
     yidu.add_argument("--label-map", type=Path, help="JSON {source label: name}; default: English names")
     yidu.set_defaults(run=convert_yidu)
 
+    cmeee = formats.add_parser("cmeee", help="CMeEE (CBLUE) JSON: train/dev/test .spacy keeping nested entities")
+    cmeee.add_argument("input", type=Path, help="a CMeEE JSON file (a labelled set)")
+    cmeee.add_argument("output_dir", type=Path)
+    cmeee.add_argument("--dev-size", type=int, default=500)
+    cmeee.add_argument("--test-size", type=int, default=1000)
+    cmeee.add_argument("--seed", type=int, default=0)
+    cmeee.add_argument("--spans-key", default="sc", help="doc.spans key of every entity; doc.ents keeps the outermost")
+    cmeee.set_defaults(run=convert_cmeee)
+
     for name, help_text in (
         ("jsonl", 'JSON lines {"text": ..., "spans": [{"start", "end", "label"}]}'),
         ("conll", "one character and its BIO/BIOES/BMES tag per line, blank line between records"),
@@ -37,6 +46,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
         if name == "jsonl":
             sub.add_argument("--text-field", default="text")
             sub.add_argument("--spans-field", default="spans")
+            sub.add_argument("--spans-key", help="keep nested entities, all in doc.spans[KEY] (for a span component)")
         sub.set_defaults(run=convert_generic)
 
 
@@ -70,14 +80,28 @@ def convert_generic(args: argparse.Namespace) -> None:
     if args.label_map:
         records = relabel(records, load_label_map(args.label_map, {}))
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    write_docbin(records, args.output)
+    write_docbin(records, args.output, getattr(args, "spans_key", None))
 
 
-def write_docbin(records: List[Record], path: Path) -> Counter:
+def convert_cmeee(args: argparse.Namespace) -> None:
+    records = read_cmeee(args.input)
+    rest, test = split_records(records, args.test_size, args.seed)
+    train, dev = split_records(rest, args.dev_size, args.seed)
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    index = {id(record): i for i, record in enumerate(records)}
+    for name, part in (("train", train), ("dev", dev), ("test", test)):
+        write_docbin(part, args.output_dir / f"{name}.spacy", args.spans_key)
+    split = {name: [index[id(r)] for r in part] for name, part in (("train", train), ("dev", dev), ("test", test))}
+    split_file = {"source": str(args.input), "seed": args.seed, "records": split}
+    (args.output_dir / "split.json").write_text(json.dumps(split_file) + "\n", encoding="utf-8")
+    print(f"{args.output_dir}/split.json: record indices of each part (seed {args.seed})")
+
+
+def write_docbin(records: List[Record], path: Path, spans_key: Optional[str] = None) -> Counter:
     """Convert (every entity checked to survive) and save; print and return counts per label."""
-    docs = records_to_docs(records)
+    docs = records_to_docs(records, spans_key=spans_key)
     DocBin(docs=docs, store_user_data=False).to_disk(path)
-    counts = Counter(ent.label_ for doc in docs for ent in doc.ents)
+    counts = Counter(span.label_ for doc in docs for span in (doc.spans[spans_key] if spans_key else doc.ents))
     summary = ", ".join(f"{label} {counts[label]}" for label in sorted(counts))
     print(f"{path}: {len(docs)} records, {sum(counts.values())} entities ({summary})")
     return counts

@@ -4,6 +4,8 @@
 - generic JSON lines: ``{"text", "spans": [{"start", "end", "label"}]}``
 - character-per-line CoNLL: ``char<TAB or space>tag``, a blank line between records,
   tags in BIO, BIOES or BMES.
+- CMeEE (CBLUE): a JSON array of ``{"text", "entities": [{"start_idx", "end_idx", "type", "entity"}]}``,
+  ``end_idx`` inclusive; entities may nest.
 """
 
 import json
@@ -142,3 +144,28 @@ def _tags_to_entities(tags: List[str], source: str) -> List[Entity]:
             close(i + 1)
     close(len(tags))
     return entities
+
+
+def read_cmeee(path: PathLike) -> List[Record]:
+    """CMeEE records with every entity, nested ones included; each entity's
+    ``entity`` text, where given, must be what its offsets cut from the text."""
+    try:
+        items = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise AnnotationError(f"{path}: not a UTF-8 JSON file ({error})") from None
+    if not isinstance(items, list):
+        raise AnnotationError(f"{path}: expected a JSON array of records")
+    records = []
+    for index, item in enumerate(items):
+        source = f"{path}[{index}]"
+        if not isinstance(item, dict):
+            raise AnnotationError(f"{source}: expected a JSON object")
+        text = _field(item, "text", str, source)
+        entities = []
+        for entity in _field(item, "entities", list, source):
+            start, last = _field(entity, "start_idx", int, source), _field(entity, "end_idx", int, source)
+            if "entity" in entity and text[start : last + 1] != entity["entity"]:
+                raise AnnotationError(f"{source}: {entity['entity']!r} is not text[{start}:{last + 1}]")
+            entities.append(Entity(start, last + 1, _field(entity, "type", str, source)))
+        records.append(Record(text, entities, source))
+    return records

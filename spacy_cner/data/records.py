@@ -50,34 +50,58 @@ def relabel(records: Iterable[Record], mapping: Dict[str, str]) -> List[Record]:
     return relabelled
 
 
-def check_record(record: Record) -> None:
-    """Entities must lie inside the text and must not overlap."""
+def check_record(record: Record, nested: bool = False) -> None:
+    """Entities must lie inside the text, appear once, and (unless ``nested``) not overlap:
+    a BIO tagger can only learn one flat layer, a span component any number."""
     previous: Optional[Entity] = None
+    if len(set(record.entities)) != len(record.entities):
+        raise AnnotationError(f"{record.source}: an entity is listed twice")
     for entity in sorted(record.entities, key=lambda e: (e.start, e.end)):
         if not 0 <= entity.start < entity.end <= len(record.text):
             raise AnnotationError(f"{record.source}: entity {entity} is outside the text (length {len(record.text)})")
-        if previous is not None and entity.start < previous.end:
-            raise AnnotationError(f"{record.source}: entities {previous} and {entity} overlap")
+        if not nested and previous is not None and entity.start < previous.end:
+            raise AnnotationError(
+                f"{record.source}: entities {previous} and {entity} overlap; the flat cner component cannot learn "
+                "nested entities (convert with --spans-key for a span component)"
+            )
         previous = entity
 
 
-def records_to_docs(records: Sequence[Record], vocab: Optional[Vocab] = None) -> List[Doc]:
+def outermost(entities: Sequence[Entity]) -> List[Entity]:
+    """The entities inside no other, longest first where two overlap without nesting."""
+    kept: List[Entity] = []
+    for entity in sorted(entities, key=lambda e: (e.start - e.end, e.start)):
+        if all(entity.end <= other.start or other.end <= entity.start for other in kept):
+            kept.append(entity)
+    return sorted(kept, key=lambda e: e.start)
+
+
+def records_to_docs(
+    records: Sequence[Record], vocab: Optional[Vocab] = None, spans_key: Optional[str] = None
+) -> List[Doc]:
     """One Doc per record, tokenized by ``CharTokenizer`` so every offset aligns.
 
-    Counts entities per label before and after and raises if they differ.
+    With ``spans_key`` every entity, nested ones included, goes to
+    ``doc.spans[spans_key]`` and the outermost ones to ``doc.ents``; without it
+    the entities must be flat and go to ``doc.ents``. Counts entities per label
+    before and after and raises if they differ.
     """
     tokenizer = CharTokenizer(vocab or Vocab())
     docs = []
     for record in records:
-        check_record(record)
+        check_record(record, nested=spans_key is not None)
         doc = tokenizer(record.text)
         spans = [doc.char_span(e.start, e.end, label=e.label) for e in record.entities]
         if any(span is None for span in spans):
             raise AnnotationError(f"{record.source}: an entity does not align to character tokens")
-        doc.ents = spans
+        if spans_key is None:
+            doc.ents = spans
+        else:
+            doc.spans[spans_key] = spans
+            doc.ents = [doc.char_span(e.start, e.end, label=e.label) for e in outermost(record.entities)]
         docs.append(doc)
     expected = sum((r.label_counts() for r in records), Counter())
-    found = Counter(ent.label_ for doc in docs for ent in doc.ents)
+    found = Counter(span.label_ for doc in docs for span in (doc.ents if spans_key is None else doc.spans[spans_key]))
     if expected != found:
         raise AnnotationError(f"Entities lost in conversion: expected {dict(expected)}, found {dict(found)}")
     return docs
