@@ -20,10 +20,12 @@ import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
-from transformers import AutoTokenizer, BertForMaskedLM, PreTrainedTokenizerBase
+
+if TYPE_CHECKING:  # transformers is slow to import, and spaCy's CLI imports this package's commands
+    from transformers import BertForMaskedLM, PreTrainedTokenizerBase
 
 IGNORE = -100  # label of tokens the loss skips
 
@@ -110,7 +112,7 @@ class Window:
 
 
 def make_windows(
-    texts: Iterable[str], tokenizer: PreTrainedTokenizerBase, segment: Callable[[str], List[str]], max_length: int
+    texts: Iterable[str], tokenizer: "PreTrainedTokenizerBase", segment: Callable[[str], List[str]], max_length: int
 ) -> List[Window]:
     """Tokenise each text, attach jieba words to its tokens and cut it into
     windows of at most ``max_length`` tokens ([CLS] and [SEP] included), never
@@ -141,7 +143,7 @@ def make_windows(
 
 
 def collate(
-    windows: Sequence[Window], tokenizer: PreTrainedTokenizerBase, rate: float, rng: random.Random
+    windows: Sequence[Window], tokenizer: "PreTrainedTokenizerBase", rate: float, rng: random.Random
 ) -> Dict[str, torch.Tensor]:
     special = set(tokenizer.all_special_ids)
     width = max(len(w.input_ids) for w in windows)
@@ -157,10 +159,12 @@ def collate(
     return {"input_ids": input_ids, "attention_mask": attention, "labels": labels}
 
 
-def load_masked_lm(backbone: str, seed: int = 0) -> Tuple[BertForMaskedLM, PreTrainedTokenizerBase, bool]:
+def load_masked_lm(backbone: str, seed: int = 0) -> Tuple["BertForMaskedLM", "PreTrainedTokenizerBase", bool]:
     """The backbone with an MLM head (a new one initialised from ``seed``); the
     flag says whether the head is new."""
     torch.manual_seed(seed)
+    from transformers import AutoTokenizer, BertForMaskedLM
+
     model, info = BertForMaskedLM.from_pretrained(backbone, output_loading_info=True)
     head_is_new = any(key.startswith("cls.") for key in info["missing_keys"])
     model.tie_weights()
@@ -168,7 +172,7 @@ def load_masked_lm(backbone: str, seed: int = 0) -> Tuple[BertForMaskedLM, PreTr
 
 
 @torch.no_grad()
-def heldout_scores(model: BertForMaskedLM, batches: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, float]:
+def heldout_scores(model: "BertForMaskedLM", batches: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, float]:
     """Mean loss and accuracy over every masked token of the held-out batches."""
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
@@ -189,7 +193,7 @@ class Adapter:
 
     def __init__(
         self,
-        masked_lm: Tuple[BertForMaskedLM, PreTrainedTokenizerBase, bool],
+        masked_lm: Tuple["BertForMaskedLM", "PreTrainedTokenizerBase", bool],
         output: Path,
         windows: List[Window],
         settings: AdaptSettings,
