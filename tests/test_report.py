@@ -16,6 +16,12 @@ def test_the_readme_results_table_is_generated_from_the_results():
     assert match[0] == match[1] + report.readme_table(report.config_runs()) + match[2]
 
 
+def test_the_readme_config_table_is_generated_from_the_variant_files():
+    match = report.README_CONFIGS.search((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert match and match[0] == match[1] + report.config_table() + match[2]
+    assert "| `bert_full_frozen` | `bert_full` + mixins/frozen |" in match[0]
+
+
 def test_every_row_is_measured_against_the_peer_run_the_same_way():
     results = report.config_runs()
     peer = next(r for r in results if r["config"] == report.PEER_CONFIG)
