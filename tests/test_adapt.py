@@ -89,6 +89,7 @@ def test_the_new_head_learns_and_the_adapted_folder_is_a_backbone(tiny_bert, tmp
     adapter = Adapter(masked_lm, tmp_path / "adapted", windows, settings)
     report = adapter.run(log=lambda _: None)
     assert report["after"]["loss"] < report["before"]["loss"] < report["as_loaded"]["loss"]
+    assert report["train_seconds"] > 0
     adapter.save()
     nlp = build_nlp(tmp_path / "adapted")
     nlp.initialize(lambda: make_examples(nlp))

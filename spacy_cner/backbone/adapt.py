@@ -281,6 +281,7 @@ class Adapter:
         self.model.train()
         head_steps = self.settings.head_steps if self.head_is_new else 0
         started, started_step = time.perf_counter(), self.step
+        last_saved = started
         while self.step < self.total_steps:
             if self.step == head_steps and "before" not in self.report:
                 self.report["before"] = heldout_scores(self.model, self.heldout)
@@ -295,8 +296,12 @@ class Adapter:
             self.optimizer.zero_grad()
             self.step += 1
             if self.step % self.settings.checkpoint_every == 0 or self.step == self.total_steps:
+                now = time.perf_counter()
+                # training time over every resumed segment, saved with the checkpoint
+                self.report["train_seconds"] = round(self.report.get("train_seconds", 0.0) + now - last_saved, 1)
+                last_saved = now
                 self.checkpoint()
-                rate = (self.step - started_step) / (time.perf_counter() - started)
+                rate = (self.step - started_step) / (now - started)
                 log(f"step {self.step}/{self.total_steps}  loss {loss.item():.3f}  {rate:.2f} steps/s  (checkpoint)")
         self.report["after"] = heldout_scores(self.model, self.heldout)
         self.report["train_windows"], self.report["heldout_windows"] = (
