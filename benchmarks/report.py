@@ -217,6 +217,35 @@ def lever_lines(ours: dict) -> list:
     ]
 
 
+def adaptation_lines() -> list:
+    """Continued masked-LM pretraining of the backbone (benchmarks/adapt_backbone.py)."""
+    adapted = measured("adapt_m3e_small_medical")
+    if adapted is None:
+        return []
+    report, settings = adapted["report"], adapted["report"]["settings"]
+    return [
+        "",
+        "## Adapting m3e-small to medical text (`benchmarks/adapt_backbone.py`)",
+        "",
+        f"Whole-word masked-LM training on {report['train_windows']:,} windows of up to {settings['max_length']} "
+        f"wordpieces ({report['refused_texts']:,} texts refused for overlapping an evaluation set), "
+        f"{report['heldout_windows']:,} windows held out. The new MLM head was fitted for {settings['head_steps']} "
+        f"steps with the encoder frozen, then every layer trained for {settings['steps']:,} steps of "
+        f"{settings['batch_size']} at {settings['learn_rate']} ({adapted['note']}).",
+        "",
+        "| held-out masked tokens | loss | accuracy |",
+        "|---|---:|---:|",
+        *(
+            f"| {name} | {report[key]['loss']:.2f} | {100 * report[key]['accuracy']:.1f}% |"
+            for key, name in (
+                ("as_loaded", "as loaded (random head)"),
+                ("before", "before: original encoder, fitted head"),
+                ("after", "after adaptation"),
+            )
+        ),
+    ]
+
+
 def int8_lines() -> list:
     """Float and int8 inference of the same models, measured side by side by benchmarks/int8.py."""
     measured_int8 = measured("int8")
@@ -478,6 +507,7 @@ def main() -> None:
     idle_speed = idle_chars_per_second()
     lines += ablation_lines(ours, idle_speed)
     lines += lever_lines(ours)
+    lines += adaptation_lines()
     lines += int8_lines()
     lines += imconvnet_lines(ours, idle_speed)
     lines += error_kind_lines()
