@@ -18,29 +18,30 @@ from pathlib import Path
 
 from run_config import RESULTS, ROOT, provenance, sha256_of
 
-SHARED = ROOT.parent / "shared" / "data"
+# Relative to the repository, where the command runs, so the record names no machine's paths.
+SHARED = Path("..") / "shared" / "data"
 TEXTS = [
     SHARED / "medical-qa" / "internal_medicine_qa.csv",
     SHARED / "cmeee-v2" / "CMeEE-V2_test_unlabelled.json",
-    ROOT / "corpus" / "train.spacy",
+    Path("corpus") / "train.spacy",
 ]
-EXCLUDE = [ROOT / "corpus" / "dev.spacy", ROOT / "corpus" / "test.spacy", SHARED / "cmeee-v2" / "CMeEE-V2_dev.json"]
+EXCLUDE = [Path("corpus") / "dev.spacy", Path("corpus") / "test.spacy", SHARED / "cmeee-v2" / "CMeEE-V2_dev.json"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("output", type=Path, help="the adapted backbone folder (kept outside the repository)")
-    parser.add_argument("--backbone", default=str(ROOT / "assets" / "m3e-small"))
+    parser.add_argument("--backbone", default="assets/m3e-small")
     parser.add_argument("--note", default="")
     args, settings = parser.parse_known_args()
     command = [sys.executable, "-m", "spacy_cner", "adapt-backbone", args.backbone, str(args.output)]
     command += [*map(str, TEXTS), "--csv-columns", "title", "ask", "answer", "--exclude", *map(str, EXCLUDE)]
-    subprocess.run(command + settings, check=True)
-    report = json.loads((args.output / "adaptation.json").read_text(encoding="utf-8"))
+    subprocess.run(command + settings, check=True, cwd=ROOT)
+    report = json.loads((ROOT / args.output / "adaptation.json").read_text(encoding="utf-8"))
     result = {
         **provenance("adapt_backbone", args.note),
         "command": [Path(part).name if "/" in part else part for part in command + settings],
-        "inputs_sha256": {path.name: sha256_of(path) for path in TEXTS + EXCLUDE},
+        "inputs_sha256": {path.name: sha256_of(ROOT / path) for path in TEXTS + EXCLUDE},
         "report": report,
     }
     path = RESULTS / "adapt_m3e_small_medical.json"
