@@ -216,7 +216,7 @@ def test_a_killed_run_leaves_the_old_output_whole_and_resumes_exactly_once(model
 
 def test_resume_from_a_changed_input_or_onto_another_output_is_refused(model_dir, tmp_path, capsys):
     source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    write_records(source, 30)
+    write_records(source, 300, extra="，".join(text for text, _ in EMR_SENTENCES) * 2)  # long: still running
     process = annotate_process(str(model_dir), str(source), str(output), "--batch-size", "2")
     wait_for_lines(Path(f"{output}.part"), 4, process)
     process.send_signal(signal.SIGKILL)
