@@ -241,20 +241,27 @@ def main() -> None:
     args, unknown = parser.parse_known_args()
     overrides = args.overrides + unknown
     inputs = inputs_fingerprint(args.config, args.corpus, overrides)  # before training: what these runs read
-    runs = [run_once(args.config, seed, args.corpus, overrides) for seed in args.seeds]
-    path = RESULTS / f"{args.config}.json"
-    notes = [args.note] if args.note else []
-    if path.exists():  # add to the runs of other seeds made with the same overrides
+    for seed in args.seeds:  # saved seed by seed, so an interrupted series keeps the seeds it finished
+        result = save(args.config, run_once(args.config, seed, args.corpus, overrides), overrides, inputs, args.note)
+    print(json.dumps({k: result[k] for k in ("config", "ents_p", "ents_r", "ents_f", "train_seconds")}))
+
+
+def save(config: str, run: Dict[str, Any], overrides: List[str], inputs: Dict[str, str], note: str) -> Dict[str, Any]:
+    """Add ``run`` to the config's results (replacing a run of its seed made with the same overrides) and rebuild
+    RESULTS.md."""
+    path = RESULTS / f"{config}.json"
+    runs, notes = [run], [note] if note else []
+    if path.exists():
         earlier = json.loads(path.read_text())
         if earlier["overrides"] == overrides:
-            runs = [run for run in earlier["runs"] if run["seed"] not in args.seeds] + runs
-            notes = [note for note in (earlier.get("note"), args.note) if note]
-    result = summarize(args.config, sorted(runs, key=lambda run: run["seed"]), overrides, inputs)
+            runs = [other for other in earlier["runs"] if other["seed"] != run["seed"]] + runs
+            notes = [text for text in (earlier.get("note"), note) if text]
+    result = summarize(config, sorted(runs, key=lambda other: other["seed"]), overrides, inputs)
     result["note"] = "; ".join(dict.fromkeys(notes))
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "report.py")], check=True)
-    print(json.dumps({k: result[k] for k in ("config", "ents_p", "ents_r", "ents_f", "train_seconds")}))
+    return result
 
 
 if __name__ == "__main__":
