@@ -5,9 +5,9 @@ import argparse
 import sys
 from typing import List, Optional
 
-from .cli import adapt, annotate, backbone, codes, convert, evaluate, fetch, pseudo_label
+from .cli import adapt, annotate, annotate_spark, backbone, codes, convert, evaluate, fetch, pseudo_label
 
-COMMAND_MODULES = (fetch, convert, evaluate, annotate, codes, backbone, adapt, pseudo_label)
+COMMAND_MODULES = (fetch, convert, evaluate, annotate, annotate_spark, codes, backbone, adapt, pseudo_label)
 
 
 class Parser(argparse.ArgumentParser):

@@ -7,8 +7,9 @@ pieces' entities are shifted back onto the whole text, so nothing is skipped
 for its length alone.
 """
 
+import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -28,6 +29,8 @@ class Outcome:
 
 def text_problem(text: object) -> Optional[str]:
     """Why a text cannot be annotated at all, or None."""
+    if text is None:
+        return "no text (null)"
     if not isinstance(text, str):
         return f"the text is a {type(text).__name__}, not a string"
     try:
@@ -35,6 +38,24 @@ def text_problem(text: object) -> Optional[str]:
     except UnicodeEncodeError as error:
         return f"lone surrogate {text[error.start]!r} at character {error.start}: not valid Unicode text"
     return None
+
+
+def parse_json_record(line: str, text_field: str) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+    """A JSON-lines record and what keeps it from being annotated: (record or None, reason or None).
+    The record is returned whenever the line is a JSON object, even when its text is missing."""
+    if not line.strip():
+        return None, "empty line"
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        return None, f"not valid JSON ({error.msg})"
+    if not isinstance(record, dict):
+        return None, "not a JSON object"
+    if text_field not in record:
+        return record, f"no field {text_field!r}"
+    if not isinstance(record[text_field], str):
+        return record, f"field {text_field!r} is not a string"
+    return record, None
 
 
 def piece_starts(text: str, limit: int) -> List[int]:

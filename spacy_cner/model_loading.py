@@ -10,9 +10,8 @@ class ModelLoadError(ValueError):
     pass
 
 
-def load_pipeline(name: str, int8: bool = False) -> Language:
-    """``spacy.load`` for a directory or an installed package name; with ``int8``
-    its torch layers are quantized for faster CPU inference."""
+def check_pipeline_location(name: str) -> None:
+    """Fail early, without loading anything, when ``name`` cannot be a pipeline."""
     path = Path(name)
     if path.exists():
         if not path.is_dir():
@@ -22,6 +21,12 @@ def load_pipeline(name: str, int8: bool = False) -> Language:
             raise ModelLoadError(f"{path} is not a complete spaCy pipeline: {', '.join(missing)} missing")
     elif not spacy.util.is_package(name):
         raise ModelLoadError(f"No pipeline at {name!r}: not a directory and not an installed package")
+
+
+def load_pipeline(name: str, int8: bool = False) -> Language:
+    """``spacy.load`` for a directory or an installed package name; with ``int8``
+    its torch layers are quantized for faster CPU inference."""
+    check_pipeline_location(name)
     try:
         nlp = spacy.load(name)
     except Exception as error:  # any failure inside deserialization means a damaged model

@@ -126,6 +126,9 @@ def test_the_package_requires_a_torch_that_refuses_pickled_code():
 ROOT = Path(__file__).resolve().parents[1]
 
 
+LONG = "，".join(text for text, _ in EMR_SENTENCES) * 2  # records long enough that a run is still going when killed
+
+
 def write_records(path: Path, n: int, first_id: int = 0, extra: str = "") -> List[str]:
     """n JSONL records with ids; returns the texts."""
     texts = [f"{EMR_SENTENCES[i % len(EMR_SENTENCES)][0]}{extra}第{i}次。" for i in range(first_id, first_id + n)]
@@ -216,7 +219,7 @@ def test_a_killed_run_leaves_the_old_output_whole_and_resumes_exactly_once(model
 
 def test_resume_from_a_changed_input_or_onto_another_output_is_refused(model_dir, tmp_path, capsys):
     source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    write_records(source, 300, extra="，".join(text for text, _ in EMR_SENTENCES) * 2)  # long: still running
+    write_records(source, 300, extra=LONG)
     process = annotate_process(str(model_dir), str(source), str(output), "--batch-size", "2")
     wait_for_lines(Path(f"{output}.part"), 4, process)
     process.send_signal(signal.SIGKILL)
@@ -234,7 +237,7 @@ def test_resume_from_a_changed_input_or_onto_another_output_is_refused(model_dir
 
 def test_resume_by_id_takes_records_added_to_the_input(model_dir, tmp_path):
     source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    texts = write_records(source, 200)
+    texts = write_records(source, 200, extra=LONG)
     process = annotate_process(str(model_dir), str(source), str(output), "--batch-size", "2", "--id-field", "id")
     wait_for_lines(Path(f"{output}.part"), 10, process)
     process.send_signal(signal.SIGKILL)
@@ -253,7 +256,7 @@ def test_resume_by_id_takes_records_added_to_the_input(model_dir, tmp_path):
 
 def test_a_second_writer_fails_at_once(model_dir, tmp_path):
     source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    texts = write_records(source, 300, extra="，".join(text for text, _ in EMR_SENTENCES) * 2)  # long: still running
+    texts = write_records(source, 300, extra=LONG)
     first = annotate_process(str(model_dir), str(source), str(output), "--batch-size", "2")
     wait_for_lines(Path(f"{output}.part"), 2, first)
     second = annotate_process(str(model_dir), str(source), str(output), "--batch-size", "2")

@@ -43,7 +43,7 @@ from spacy import displacy
 from spacy.language import Language
 from tqdm import tqdm
 
-from ..annotation import PIECE_LENGTH, Outcome, annotate_texts
+from ..annotation import PIECE_LENGTH, Outcome, annotate_texts, parse_json_record
 from ..model_loading import load_pipeline
 
 PALETTE = ["#f4a582", "#92c5de", "#b8e186", "#fdb863", "#c2a5cf", "#80cdc1", "#f1b6da", "#d9d9d9"]
@@ -129,22 +129,14 @@ def parse_line(raw: bytes, number: int, fmt: str, text_field: str, entities_fiel
         return Line(number, error=f"invalid UTF-8 at byte {error.start}")
     if fmt == "text":
         return Line(number, {"text": line}, line)
-    if not line.strip():
-        return Line(number, error="empty line")
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        return Line(number, error=f"not valid JSON ({error.msg})")
-    if not isinstance(record, dict):
-        return Line(number, error="not a JSON object")
-    if entities_field in record:
+    record, error = parse_json_record(line, text_field)
+    if record is not None and entities_field in record:
         raise InputError(
             f"line {number} already has a field {entities_field!r}: choose another --entities-field "
             "(every input field is kept as it is)"
         )
-    if not isinstance(record.get(text_field), str):
-        missing = text_field not in record
-        return Line(number, error=f"no field {text_field!r}" if missing else f"field {text_field!r} is not a string")
+    if record is None or error is not None:
+        return Line(number, error=error)
     return Line(number, record, record[text_field])
 
 
