@@ -173,6 +173,7 @@ def chars_per_second(nlp: Language, test: Path, batch_size: int = 32, records: O
 
 def run_once(config: str, seed: int, corpus: Path, overrides: List[str]) -> Dict[str, Any]:
     output = ROOT / "training" / f"{config}-seed{seed}"
+    commit = git_commit()  # the code that trains, even if the tree changes before the run ends
     train_seconds = train(config, seed, corpus, output, overrides)
     model = output / "model-best"
     metrics = evaluate(str(model), corpus / "test.spacy")
@@ -182,7 +183,7 @@ def run_once(config: str, seed: int, corpus: Path, overrides: List[str]) -> Dict
     return {
         "seed": seed,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": git_commit(),
+        "commit": commit,
         "machine": machine(),
         "steps_trained": curve[-1]["step"] if curve else None,
         "best_step": best["step"] if best else None,

@@ -7,7 +7,7 @@ import pytest
 from thinc.api import Adam
 
 from spacy_cner.decoder import bio
-from spacy_cner.decoder.confidence import span_probabilities
+from spacy_cner.decoder.confidence import forward_backward, span_probabilities
 from spacy_cner.decoder.crf import build_linear_chain_crf, constrained_scores, crf_loss, sequence_log_likelihood
 
 N_LABELS = 2
@@ -129,3 +129,32 @@ def test_span_probability_matches_enumeration():
     for span, probability in zip(spans, found):
         expected = sum(w for s, w in zip(sequences, weights) if span in bio.tags_to_spans(list(s)))
         assert probability == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.mark.parametrize("sharpness", [1.0, 40.0])
+def test_span_probability_matches_enumeration_for_peaked_emissions(sharpness):
+    crf = make_crf(3)
+    emissions = (sharpness * numpy.random.default_rng(3).normal(size=(4, N_TAGS))).astype("f")
+    sequences = valid_sequences(4)
+    log_weights = numpy.array([path_score(crf, emissions, s) for s in sequences])
+    weights = numpy.exp(log_weights - log_weights.max())
+    weights /= weights.sum()
+    spans = [(0, 1, 0), (1, 3, 1), (2, 4, 0), (0, 2, 1)]
+    (found,) = span_probabilities([emissions], constrained_scores(crf), [spans])
+    for span, probability in zip(spans, found):
+        expected = sum(w for s, w in zip(sequences, weights) if span in bio.tags_to_spans(list(s)))
+        assert probability == pytest.approx(expected, abs=1e-6)
+
+
+def test_log_partition_of_a_long_sequence_matches_a_plain_log_space_forward():
+    scores = tuple(numpy.asarray(s, dtype="float64") for s in constrained_scores(make_crf(5)))
+    start, transitions, end = scores
+    emissions = 10 * numpy.random.default_rng(5).normal(size=(1, 600, N_TAGS))
+    log_alpha = start + emissions[0, 0]
+    for t in range(1, 600):  # the textbook recursion, one step at a time
+        log_alpha = numpy.logaddexp.reduce(log_alpha[:, None] + transitions, axis=0) + emissions[0, t]
+    expected = numpy.logaddexp.reduce(log_alpha + end)
+    alpha, beta, log_z = forward_backward(emissions, numpy.array([600]), scores)
+    assert log_z[0] == pytest.approx(expected, rel=1e-9)
+    for t in (0, 1, 299, 598, 599):  # every position splits the paths into prefixes and suffixes
+        assert numpy.logaddexp.reduce(alpha[0, t] + beta[0, t]) == pytest.approx(expected, rel=1e-9)
