@@ -378,7 +378,8 @@ def idle_chars_per_second() -> dict:
     speed = measured("speed")
     if speed is None:
         return {}
-    return {Path(r["model"]).parent.name.removesuffix("-seed0"): r["chars_per_second"] for r in speed["results"]}
+    float_rows = [r for r in speed["results"] if r["model"].endswith("/model-best")]
+    return {Path(r["model"]).parent.name.removesuffix("-seed0"): r["chars_per_second"] for r in float_rows}
 
 
 README = ROOT / "README.md"

@@ -1,31 +1,37 @@
-"""Inference speed of trained pipelines on this machine: chars/s, time per stage,
-peak memory, and how time grows with record length.
+"""Inference speed of pipelines on this machine, side by side in one process:
+chars/s (interleaved passes, best of three), time per stage, peak memory, and
+how time grows with record length.
 
-    python benchmarks/speed.py training/bilstm_crf-seed0/model-best [MORE_MODELS ...]
+    python benchmarks/speed.py training/bilstm_crf-seed0/model-best [MORE_MODELS ...] --int8 \
+        --initialised configs/bert_spacy_ner_frozen.cfg --reference "configs/bert_spacy_ner_frozen.cfg (initialised)"
 
-Text comes from corpus/test.spacy (the Yidu-S4K test records). Writes
-benchmarks/results/speed.json, benchmarks/SPEED.md and benchmarks/speed.png.
+Every ratio is to the peer, spaCy's default CPU ``ner`` trained by
+``run_config.py spacy_default_ner`` (``--peer``), measured in the same run.
+``--int8`` adds an int8 copy of each of this project's pipelines;
+``--initialised`` a pipeline built from a config and initialised, not trained
+(speed does not depend on the weights). Text comes from corpus/test.spacy.
+Writes benchmarks/results/speed.json, then SPEED.md and speed.png from it.
 """
 
 import argparse
-import datetime
 import json
 import resource
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import spacy
-import torch
-from spacy.cli.init_config import init_config
-from spacy.tokens import Doc, DocBin
+from run_config import provenance
+from spacy.language import Language
+from spacy.tokens import DocBin
 from spacy.training import Example
+from spacy.util import load_config, load_model_from_config
 from spacy.vocab import Vocab
 
 from spacy_cner.decoder.bio import tags_to_spans
 from spacy_cner.decoder.confidence import span_probabilities
 from spacy_cner.decoder.crf import constrained_scores
 from spacy_cner.model_loading import load_pipeline
+from spacy_cner.quantization import quantize_int8
 
 ROOT = Path(__file__).resolve().parent.parent
 LENGTHS = (1_000, 10_000, 100_000)
@@ -68,43 +74,63 @@ def stage_seconds(nlp, texts: List[str], batch_size: int = 32) -> Optional[Dict[
     return totals
 
 
-def chars_per_second(nlp, texts: List[str]) -> float:
-    list(nlp.pipe(texts[:8]))  # warm-up: lazy tables, first torch calls
+def chars_per_second(nlp: Language, texts: List[str]) -> float:
     started = time.perf_counter()
     for _ in nlp.pipe(texts, batch_size=32):
         pass
     return sum(map(len, texts)) / (time.perf_counter() - started)
 
 
-def peer_chars_per_second(gold: List[Doc]) -> float:
-    """spaCy's default CPU NER pipeline for Chinese (`spacy init config -l zh -p ner
-    -o efficiency`), initialised on the gold docs' labels. Its speed does not
-    depend on training, so an untrained copy times the same work."""
-    config = init_config(lang="zh", pipeline=["ner"], optimize="efficiency")
-    nlp = spacy.util.load_model_from_config(config, auto_fill=True)
-    examples = [Example(nlp.make_doc(doc.text), doc) for doc in gold[:50]]
+def initialised(config: Path, backbone: Optional[str], gold: DocBin) -> Language:
+    """The pipeline of ``config`` initialised on the test labels, untrained."""
+    overrides = {"paths.backbone": backbone} if backbone else {}
+    nlp = load_model_from_config(load_config(config, overrides=overrides), auto_fill=True)
+    examples = [Example(nlp.make_doc(doc.text), doc) for doc in list(gold.get_docs(nlp.vocab))[:50]]
     nlp.initialize(lambda: examples)
-    return chars_per_second(nlp, [doc.text for doc in gold])
+    return nlp
 
 
-def measure(model: str, texts: List[str]) -> Dict[str, Any]:
-    nlp = load_pipeline(model)
-    stages = stage_seconds(nlp, texts)
+def pipelines(args: argparse.Namespace, gold: DocBin) -> Dict[str, Language]:
+    """Every row of the table by name, the peer first, each int8 copy after its float model."""
+    rows = {_shown(args.peer): load_pipeline(str(args.peer))}
+    for model in args.models:
+        rows[_shown(Path(model))] = nlp = load_pipeline(model)
+        if args.int8 and "cner" in {nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}:
+            rows[f"{_shown(Path(model))} (int8)"] = quantize_int8(load_pipeline(model))
+    for config in args.initialised:
+        rows[f"{_shown(config)} (initialised)"] = initialised(config, args.backbone, gold)
+    return rows
+
+
+def measure(pipelines: Dict[str, Language], texts: List[str]) -> List[Dict[str, Any]]:
+    for nlp in pipelines.values():
+        list(nlp.pipe(texts[:8]))  # warm-up: lazy tables, first torch calls
+    speeds: Dict[str, List[float]] = {name: [] for name in pipelines}
+    for _ in range(3):  # interleaved, so every pipeline meets the same machine load
+        for name, nlp in pipelines.items():
+            speeds[name].append(chars_per_second(nlp, texts))
+    results = []
     joined = "".join(texts)
-    scaling = {}
-    for length in LENGTHS:
-        text = (joined * (length // len(joined) + 1))[:length]
-        started = time.perf_counter()
-        nlp(text)
-        scaling[str(length)] = time.perf_counter() - started
-    total_stage = sum(stages.values()) if stages else None
-    return {
-        "model": model,
-        "chars_per_second": chars_per_second(nlp, texts),
-        "stage_share": {stage: seconds / total_stage for stage, seconds in stages.items()} if stages else None,
-        "seconds_by_length": scaling,
-        "chars_per_second_by_length": {k: int(k) / v for k, v in scaling.items()},
-    }
+    for name, nlp in pipelines.items():
+        stages = stage_seconds(nlp, texts)
+        scaling = {}
+        for length in LENGTHS:
+            text = (joined * (length // len(joined) + 1))[:length]
+            started = time.perf_counter()
+            nlp(text)
+            scaling[str(length)] = time.perf_counter() - started
+        total_stage = sum(stages.values()) if stages else None
+        results.append(
+            {
+                "model": name,
+                "chars_per_second": max(speeds[name]),
+                "passes_chars_per_second": speeds[name],
+                "stage_share": {stage: sec / total_stage for stage, sec in stages.items()} if stages else None,
+                "seconds_by_length": scaling,
+                "chars_per_second_by_length": {k: int(k) / v for k, v in scaling.items()},
+            }
+        )
+    return results
 
 
 def plot(results: List[Dict[str, Any]], path: Path) -> None:
@@ -115,7 +141,7 @@ def plot(results: List[Dict[str, Any]], path: Path) -> None:
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for result in results:
-        name = Path(result["model"]).parent.name
+        name = short_name(result["model"])
         left.plot(LENGTHS, [result["seconds_by_length"][str(n)] for n in LENGTHS], marker="o", label=name)
     left.plot(LENGTHS, [results[0]["seconds_by_length"]["1000"] * n / 1000 for n in LENGTHS], "k:", label="linear")
     left.set_xscale("log")
@@ -125,7 +151,7 @@ def plot(results: List[Dict[str, Any]], path: Path) -> None:
     left.legend()
     staged = [r for r in results if r["stage_share"]]
     bottom = [0.0] * len(staged)
-    names = [Path(r["model"]).parent.name for r in staged]
+    names = [short_name(r["model"]) for r in staged]
     for stage in STAGES:
         shares = [100 * r["stage_share"][stage] for r in staged]
         right.bar(names, shares, bottom=bottom, label=stage)
@@ -136,70 +162,81 @@ def plot(results: List[Dict[str, Any]], path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
+def short_name(row: str) -> str:
+    """``training/bilstm_crf-seed0/model-best (int8)`` -> ``bilstm_crf-seed0 (int8)``."""
+    path, _, kind = row.partition(" ")
+    name = Path(path).parent.name if path.endswith("model-best") else Path(path).stem
+    return f"{name} {kind}".strip()
+
+
 def _shown(path: Path) -> str:
     """The path relative to the repository when it is inside it."""
     path = path.resolve()
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", nargs="+")
-    parser.add_argument(
-        "--reference",
-        help="one of MODELS to give every speed as a ratio to as well, e.g. spaCy's ner over the same backbone",
-    )
-    parser.add_argument("--test", type=Path, default=ROOT / "corpus" / "test.spacy")
-    parser.add_argument("--note", default="", help="the conditions, e.g. threads and what else ran")
-    args = parser.parse_args()
-    if args.reference and args.reference not in args.models:
-        parser.error(f"--reference {args.reference} is not one of the models measured")
-    gold = list(DocBin().from_disk(args.test).get_docs(Vocab()))
-    texts = [doc.text for doc in gold]
-    results = [measure(model, texts) for model in args.models]
-    peer = peer_chars_per_second(gold)
-    report = {
-        "peer_chars_per_second": peer,
-        "date": datetime.date.today().isoformat(),
-        "texts": f"{_shown(args.test)} ({len(texts)} records, {sum(map(len, texts))} characters)",
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "reference": args.reference,
-        "torch_threads": torch.get_num_threads(),
-        "note": args.note,
-        "results": results,
-    }
-    out = ROOT / "benchmarks"
-    (out / "results" / "speed.json").write_text(json.dumps(report, indent=2) + "\n")
-    plot(results, out / "speed.png")
+def markdown(report: Dict[str, Any]) -> str:
+    results, peer = report["results"], report["results"][0]
+    reference = next((r for r in results if r["model"] == report["reference"]), None)
     lines = [
         "# Inference speed (CPU, 2 cores)",
         "",
-        f"Measured {report['date']} with `benchmarks/speed.py` on {report['texts']}; peak RSS of the whole run "
-        f"{report['peak_rss_mb']:.0f} MB; {report['torch_threads']} torch thread(s). {args.note}".rstrip(),
-        "Stage shares come from running the stages one by one.",
+        f"Measured {report['date'][:10]} at commit {report['commit'][:7]} with `benchmarks/speed.py` on "
+        f"{report['texts']}; peak RSS of the whole run {report['peak_rss_mb']:.0f} MB; "
+        f"{report['machine']['torch_threads']} torch thread(s). {report['note']}".rstrip(),
+        "Every pipeline was measured in this one process, in interleaved passes (best of three); stage shares come "
+        "from running the stages one by one.",
         "",
-        f"In the same run spaCy's default CPU NER pipeline for Chinese (CNN tok2vec + transition parser, "
-        f"`spacy init config -l zh -p ner -o efficiency`) annotated {peer:,.0f} chars/s.",
+        f"Peer: `{peer['model']}`, spaCy's default CPU NER pipeline for Chinese (CNN tok2vec + transition parser, "
+        "`spacy init config -l zh -p ner -o efficiency`) as trained by `run_config.py spacy_default_ner`.",
         "",
         "| model | chars/s | x spaCy `ner` | "
-        + ("x reference | " if args.reference else "")
+        + ("x reference | " if reference else "")
         + " | ".join(STAGES)
         + " | 1k chars (s) | 10k (s) | 100k (s) |",
-        "|---|---:|---:|" + "---:|" * (len(STAGES) + 3 + bool(args.reference)),
+        "|---|---:|---:|" + "---:|" * (len(STAGES) + 3 + bool(reference)),
     ]
-    reference = next((r["chars_per_second"] for r in results if r["model"] == args.reference), None)
     for r in results:
         shares = r["stage_share"] or {}
-        cells = [f"{r['chars_per_second']:,.0f}", f"{r['chars_per_second'] / peer:.2f}"]
-        cells += [f"{r['chars_per_second'] / reference:.2f}"] if reference else []
+        cells = [f"{r['chars_per_second']:,.0f}", f"{r['chars_per_second'] / peer['chars_per_second']:.2f}"]
+        cells += [f"{r['chars_per_second'] / reference['chars_per_second']:.2f}"] if reference else []
         cells += [f"{100 * shares[stage]:.0f}%" if stage in shares else "" for stage in STAGES]
         cells += [f"{r['seconds_by_length'][str(n)]:.2f}" for n in LENGTHS]
         lines.append(f"| `{r['model']}` | " + " | ".join(cells) + " |")
     if reference:
-        lines += ["", f"Reference: `{args.reference}`, measured in the same run."]
+        lines += ["", f"Reference: `{reference['model']}`, measured in the same run."]
     lines += ["", "![speed](speed.png)"]
-    (out / "SPEED.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="*")
+    parser.add_argument("--peer", type=Path, default=ROOT / "training" / "spacy_default_ner-seed0" / "model-best")
+    parser.add_argument("--int8", action="store_true", help="also measure an int8 copy of each cner pipeline")
+    parser.add_argument("--initialised", type=Path, action="append", default=[], help="a config to build, untrained")
+    parser.add_argument("--backbone", help="paths.backbone for --initialised configs, e.g. assets/m3e-small")
+    parser.add_argument("--reference", help="a row to give every speed as a ratio to as well")
+    parser.add_argument("--test", type=Path, default=ROOT / "corpus" / "test.spacy")
+    parser.add_argument("--note", default="", help="the conditions, e.g. threads and what else ran")
+    args = parser.parse_args()
+    gold = DocBin().from_disk(args.test)
+    texts = [doc.text for doc in gold.get_docs(Vocab())]
+    rows = pipelines(args, gold)
+    if args.reference and args.reference not in rows:
+        parser.error(f"--reference {args.reference!r} is not one of the rows: {', '.join(rows)}")
+    report = {
+        **provenance("speed", args.note),
+        "texts": f"{_shown(args.test)} ({len(texts)} records, {sum(map(len, texts))} characters)",
+        "reference": args.reference,
+        "results": measure(rows, texts),
+    }
+    report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = ROOT / "benchmarks"
+    (out / "results" / "speed.json").write_text(json.dumps(report, indent=2) + "\n")
+    plot(report["results"], out / "speed.png")
+    (out / "SPEED.md").write_text(markdown(report))
+    print(markdown(report))
 
 
 if __name__ == "__main__":
