@@ -270,6 +270,43 @@ def int8_lines() -> list:
     return lines
 
 
+ARCHIVE_RECORDS, ARCHIVE_RECORD_CHARS = 10_000_000, 1_000
+
+
+def spark_lines() -> list:
+    """annotate-spark against annotate on the same records, and what an archive would take at the per-core rate."""
+    spark = measured("spark_speed")
+    if spark is None:
+        return []
+    rows = spark["commands"]
+    lines = [
+        "",
+        "## Annotating on Spark (`benchmarks/spark_speed.py`)",
+        "",
+        f"`{spark['model']}` on {spark['records']:,} records ({spark['characters']:,} characters) in "
+        f"{spark['files']} JSONL files; every command end to end as a user runs it (start-up, model loading, the "
+        f"JVM), interleaved, best of {len(next(iter(rows.values()))['seconds'])}; one torch thread per process; "
+        f"{spark['note'] or 'idle machine'}. All wrote the same entities for the same ids. On one 2-core machine "
+        "this shows Spark's overhead, not its scaling.",
+        "",
+        "| command | seconds | chars/s |",
+        "|---|---:|---:|",
+    ]
+    lines += [
+        f"| `{name}` | {min(row['seconds']):.1f} | {row['chars_per_second']:,.0f} |" for name, row in rows.items()
+    ]
+    per_core = rows["annotate (1 process)"]["chars_per_second"]
+    core_hours = ARCHIVE_RECORDS * ARCHIVE_RECORD_CHARS / per_core / 3600
+    lines += [
+        "",
+        f"On paper: {ARCHIVE_RECORDS:,} records of {ARCHIVE_RECORD_CHARS:,} characters at the one-process rate "
+        f"above ({per_core:,.0f} chars/s per core, start-up included) take {core_hours:,.0f} core-hours: "
+        f"{core_hours / 8:,.0f} hours on 8 cores, or one night (8 hours) on {core_hours / 8:,.0f} cores, "
+        "before Spark's overhead.",
+    ]
+    return lines
+
+
 def imconvnet_lines(ours: dict, idle_speed: dict) -> list:
     """Each measured model beside its twin with the slim imConvNet between its features and its BiLSTM,
     with their idle side-by-side speed from SPEED.md where both were measured there."""
@@ -510,6 +547,7 @@ def main() -> None:
     lines += lever_lines(ours)
     lines += adaptation_lines()
     lines += int8_lines()
+    lines += spark_lines()
     lines += imconvnet_lines(ours, idle_speed)
     lines += error_kind_lines()
     lines += fusion_weight_lines()
