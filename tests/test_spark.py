@@ -14,6 +14,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from spacy_cner.__main__ import main
+from spacy_cner.cli.annotate_spark import input_format
 from spacy_cner.spark import annotate_dataframe, read_records, write_records
 
 from .conftest import EMR_SENTENCES
@@ -214,3 +215,21 @@ def test_the_command_runs_as_a_file_as_spark_submit_runs_it():
     script = ROOT / "spacy_cner" / "cli" / "annotate_spark.py"
     result = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "spark-submit" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "name, found",
+    [("a.jsonl", "jsonl"), ("b.JSON", "jsonl"), ("c.parquet", "parquet"), ("d.txt", "text"), ("e.csv", None)],
+)
+def test_the_input_format_comes_from_the_name_or_must_be_given(tmp_path, name, found):
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "_SUCCESS").write_text("")
+    (folder / name).write_text("")
+    for inputs in ([name], [str(folder)]):
+        if found is None:
+            with pytest.raises(ValueError, match="give --format"):
+                input_format(inputs, "auto")
+        else:
+            assert input_format(inputs, "auto") == found
+    assert input_format(["hdfs:///emr/2025"], "parquet") == "parquet"

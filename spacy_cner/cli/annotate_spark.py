@@ -50,14 +50,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def input_format(inputs: List[str], fmt: str) -> str:
+    """The format named, or the one the first input's name (or a local folder's files) shows."""
     if fmt != "auto":
         return fmt
     first = inputs[0].rstrip("/")
-    if first.endswith(".parquet") or (Path(first).is_dir() and any(Path(first).glob("*.parquet"))):
-        return "parquet"
-    if first.endswith((".jsonl", ".ndjson", ".json")) or Path(first).is_dir():
-        return "jsonl"
-    return "text"
+    names = [first]
+    if Path(first).is_dir():
+        names = [path.name for path in sorted(Path(first).iterdir()) if not path.name.startswith(("_", "."))]
+    for name in names:
+        for suffixes, found in (
+            ((".parquet",), "parquet"),
+            ((".jsonl", ".ndjson", ".json"), "jsonl"),
+            ((".txt",), "text"),
+        ):
+            if name.lower().endswith(suffixes):
+                return found
+    raise ValueError(f"cannot tell the format of {inputs[0]} from its name: give --format jsonl, parquet or text")
 
 
 def check_output(output: Path, inputs: List[str]) -> bool:
