@@ -4,7 +4,7 @@ import importlib.util
 import json
 import re
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -63,40 +63,22 @@ BESIDE_PAPERS = [
     ),
 ]
 
-# Paper 004's question, asked of each of our models: (config, the same with the slim imConvNet before its BiLSTM).
-# Besides the encoder only the learning-rate schedule and step budget may differ (tests/test_config_families.py).
-IMCONVNET_PAIRS = [
-    ("bilstm_crf", "imconvnet_slim_bilstm_crf"),
-    ("bert_bilstm_crf_frozen", "bert_imconvnet_slim_bilstm_crf_frozen"),
-    ("bert_full_frozen", "bert_full_imconvnet_slim_frozen"),
-]
+# Each config variant says in its [variant.comparison] section which table it is compared in, against which
+# config and what it adds; these are the tables' headings. Paper 000 ablates the same features over a fine-tuned
+# RoBERTa-wwm (its Figures 5-6), without figures in its text.
+ABLATION_TABLES = {
+    "character_features": "Character features over character embeddings (no transformer)",
+    "backbone": "Fusion, character features and fine-tuning over the m3e-small backbone",
+}
 
-# Ablations: (heading, baseline config, [(config, what it adds to the baseline)]). Paper 000 ablates the
-# same features over a fine-tuned RoBERTa-wwm (its Figures 5-6), without figures in its text.
-ABLATIONS = [
-    (
-        "Character features over character embeddings (no transformer)",
-        "bilstm_crf",
-        [
-            ("bilstm_crf_wubi", "Wubi 86 code CNN"),
-            ("bilstm_crf_zheng", "Zheng code CNN"),
-            ("bilstm_crf_pinyin", "pinyin CNN"),
-            ("bilstm_crf_stroke", "stroke-order CNN"),
-            ("bilstm_crf_codes", "the four code CNNs"),
-            ("bilstm_crf_glyph", "glyph CNN"),
-            ("bilstm_crf_codes_glyph", "the four code CNNs + glyph CNN"),
-        ],
-    ),
-    (
-        "Fusion, character features and fine-tuning over the m3e-small backbone",
-        "bert_bilstm_crf_frozen",
-        [
-            ("bert_fusion_bilstm_crf_frozen", "dynamic fusion of all layers"),
-            ("bert_full_frozen", "dynamic fusion + the four code CNNs + glyph CNN"),
-            ("bert_full", "the same, then the encoder fine-tuned too (warm start from `bert_full_frozen`)"),
-        ],
-    ),
-]
+
+def comparisons(table: str) -> List[Tuple[str, str, str]]:
+    """(config compared against, config, what it adds) for every variant compared in ``table``, in the order of
+    their ``row`` (where the rows build on each other), else by name."""
+    build = config_build()
+    found = [(name, build.variant(name).get("comparison")) for name in build.names()]
+    rows = sorted(((c.get("row", 0), name, c) for name, c in found if c and c["table"] == table), key=lambda r: r[:2])
+    return [(c["against"], name, c["adds"]) for _, name, c in rows]
 
 
 def config_of(model: Path) -> str:
@@ -140,7 +122,10 @@ def ablation_lines(ours: dict, idle_speed: dict) -> list:
     """One table per ablation group whose baseline has been run: F1 and its change, and the
     idle side-by-side speed from SPEED.md where the model was measured there."""
     lines = []
-    for heading, baseline, variants in ABLATIONS:
+    for table, heading in ABLATION_TABLES.items():
+        compared = comparisons(table)
+        (baseline,) = {against for against, _, _ in compared}
+        variants = [(config, added) for _, config, added in compared]
         rows = [(config, added) for config, added in [(baseline, "(baseline)")] + variants if config in ours]
         if baseline not in ours or len(rows) < 2:
             continue
@@ -171,13 +156,6 @@ def ablation_lines(ours: dict, idle_speed: dict) -> list:
     return lines
 
 
-# What a hospital's own resources add (unlabelled text, word lists): (base config, config with the lever, lever).
-LEVERS = [
-    ("bilstm_crf", "bilstm_crf_lexicon", "SoftLexicon over the shipped THUOCL medical lexicon"),
-    ("bilstm_crf_lexicon", "bilstm_crf_lexicon_self", "self-training on pseudo-labelled medical Q&A sentences"),
-]
-
-
 def same_seed_change(base: dict, lever: dict) -> Optional[dict]:
     """The lever's mean change over the seeds both were run with, overall and per type."""
     base_runs = {run["seed"]: run for run in base["runs"]}
@@ -197,7 +175,7 @@ def same_seed_change(base: dict, lever: dict) -> Optional[dict]:
 
 def lever_lines(ours: dict) -> list:
     rows = []
-    for base, config, lever in LEVERS:
+    for base, config, lever in comparisons("levers"):
         change = same_seed_change(ours[base], ours[config]) if base in ours and config in ours else None
         if change is not None:
             cells = " | ".join(f"{change['per_type'][t]:+.2f}" for t in TYPES)
@@ -310,7 +288,7 @@ def spark_lines() -> list:
 def imconvnet_lines(ours: dict, idle_speed: dict) -> list:
     """Each measured model beside its twin with the slim imConvNet between its features and its BiLSTM,
     with their idle side-by-side speed from SPEED.md where both were measured there."""
-    pairs = [(without, with_) for without, with_ in IMCONVNET_PAIRS if without in ours and with_ in ours]
+    pairs = [(without, with_) for without, with_, _ in comparisons("imconvnet") if without in ours and with_ in ours]
     if not pairs:
         return []
     lines = [

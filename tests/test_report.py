@@ -53,3 +53,23 @@ def test_every_two_decimal_figure_in_the_readme_comes_from_the_results():
     figures = set(re.findall(r"(?<![\w.])\d{1,3}\.\d\d(?!\d)", readme))
     assert len(figures) > 50
     assert sorted(f for f in figures if f not in generated and f not in differences) == []
+
+
+def test_every_comparison_a_variant_declares_names_a_config_and_a_table_the_report_draws():
+    tables = {*report.ABLATION_TABLES, "imconvnet", "levers"}
+    build = report.config_build()
+    declared = {
+        name: build.variant(name)["comparison"] for name in build.names() if "comparison" in build.variant(name)
+    }
+    assert len(declared) >= 15
+    for name, comparison in declared.items():
+        assert comparison["table"] in tables, name
+        assert comparison["against"] in build.names() and comparison["against"] != name, name
+        assert comparison["adds"].strip(), name
+    for table in report.ABLATION_TABLES:  # an ablation table has one baseline
+        assert len({against for against, _, _ in report.comparisons(table)}) == 1
+    assert [config for _, config, _ in report.comparisons("backbone")] == [
+        "bert_fusion_bilstm_crf_frozen",
+        "bert_full_frozen",
+        "bert_full",
+    ]
