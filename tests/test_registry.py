@@ -21,7 +21,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "spacy_cner"
 DOCS = [blank_char_nlp()(text) for text, _ in EMR_SENTENCES[:5]] + [blank_char_nlp()("")]
 CHARS = {"@architectures": "spacy_cner.CharEmbedding.v1", "width": 8, "rows": 50, "shape_width": 4}
 
-# name: (config, input kind, output width)
+POINTER = {"@architectures": "spacy_cner.SpanPointer.v1", "max_length": 3, "head_width": 4, "nO": 2}
+
+# name: (config, input kind, output width per token: a number, a shape, or None for tag ids)
 LAYERS: Dict[str, Any] = {
     "spacy_cner.CharEmbedding.v1": (CHARS, "docs", 12),
     "spacy_cner.CodeCNN.v1": (
@@ -45,6 +47,8 @@ LAYERS: Dict[str, Any] = {
     ),
     "spacy_cner.CRFTagger.v1": ({"features": CHARS, "encoder": None, "nO": 5}, "docs", 5),
     "spacy_cner.LinearChainCRF.v1": ({"nO": 7}, "arrays", None),
+    "spacy_cner.SpanPointer.v1": (POINTER, "arrays", (3, 2)),
+    "spacy_cner.SpanTagger.v1": ({"features": CHARS, "scorer": POINTER}, "docs", (3, 2)),
 }
 # Layers that need a transformer upstream; tests/test_backbone.py drives them inside a pipeline.
 NEEDS_A_PIPELINE = {"spacy_cner.FusedTransformer.v1", "spacy_cner.BackboneFeatures.v1"}
@@ -100,7 +104,7 @@ def test_layer_contract(name):
         if width is None:
             assert y.ndim == 1 and numpy.issubdtype(y.dtype, numpy.integer)  # tag ids
         else:
-            assert y.shape == (len(x), width) and y.dtype == numpy.float32
+            assert y.shape == (len(x), *numpy.atleast_1d(width)) and y.dtype == numpy.float32
     one_by_one = [model.predict([x])[0] for x in X]
     for batched, single in zip(Y, one_by_one):
         numpy.testing.assert_allclose(batched, single, rtol=1e-4, atol=1e-5)

@@ -1,15 +1,10 @@
 """The ``cner`` pipeline component: BIO tagging with a CRF, writing ``doc.ents``."""
 
-import hashlib
 from itertools import islice
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
-import srsly
-from spacy import util
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
@@ -19,6 +14,7 @@ from thinc.types import Floats2d, Ints1d
 from ..decoder import bio
 from ..decoder.confidence import span_probabilities
 from ..decoder.crf import constrained_scores, crf_loss
+from .labelled_pipe import LabelledPipe
 
 DEFAULT_MODEL_CONFIG = """
 [model]
@@ -56,7 +52,7 @@ def make_cner(
     return CRFEntityRecognizer(nlp.vocab, model, name, confidence=confidence, scorer=scorer)
 
 
-class CRFEntityRecognizer(TrainablePipe):
+class CRFEntityRecognizer(LabelledPipe):
     """Tags each token O / B-label / I-label, decodes with a constrained CRF and
     sets ``doc.ents`` (replacing any entities already on the doc).
 
@@ -80,27 +76,8 @@ class CRFEntityRecognizer(TrainablePipe):
         self.scorer = scorer
         self.cfg: Dict[str, Any] = {"labels": []}
 
-    @property
-    def labels(self) -> tuple:
-        return tuple(self.cfg["labels"])
-
-    @property
-    def is_initialized(self) -> bool:
-        return self.model.has_dim("nO") and self.model.get_dim("nO") is not None
-
-    def add_label(self, label: str) -> int:
-        if not isinstance(label, str) or not label:
-            raise ValueError(f"Entity labels must be non-empty strings, got {label!r}")
-        if label in self.labels:
-            return 0
-        if self.is_initialized:
-            raise ValueError(
-                f"Cannot add label {label!r} to '{self.name}' after it was initialised: "
-                "its output layer and CRF are sized for the labels it has. Pass all labels to initialize()."
-            )
-        self.cfg["labels"].append(label)
-        self.vocab.strings.add(label)
-        return 1
+    def output_width(self, n_labels: int) -> int:
+        return bio.n_tags(n_labels)
 
     def initialize(
         self,
@@ -116,7 +93,7 @@ class CRFEntityRecognizer(TrainablePipe):
             self.add_label(label)
         if not self.labels:
             raise ValueError(f"'{self.name}' found no entity labels: give it examples with entities or labels")
-        self.model.set_dim("nO", bio.n_tags(len(self.labels)))
+        self.model.set_dim("nO", self.output_width(len(self.labels)))
         # Saved with the weights, so a cfg whose labels were edited or swapped is caught on load.
         self.model.attrs["labels"] = list(self.labels)
         sample = [eg.predicted for eg in islice(get_examples(), 10)]
@@ -186,72 +163,3 @@ class CRFEntityRecognizer(TrainablePipe):
             index = label_index[label]
             tags[i] = bio.begin_tag(index) if move in ("B", "U") else bio.inside_tag(index)
         return tags
-
-    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        weights = self.model.to_bytes()
-        self.cfg["weights_sha256"] = hashlib.sha256(weights).hexdigest()
-        serialize = {
-            "cfg": lambda: srsly.json_dumps(self.cfg),
-            "vocab": lambda: self.vocab.to_bytes(exclude=exclude),
-            "model": lambda: weights,
-        }
-        return util.to_bytes(serialize, exclude)
-
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "CRFEntityRecognizer":
-        deserialize = {
-            "cfg": lambda b: self._load_cfg(srsly.json_loads(b)),
-            "vocab": lambda b: self.vocab.from_bytes(b, exclude=exclude),
-            "model": self._load_weights,
-        }
-        util.from_bytes(bytes_data, deserialize, exclude)
-        return self
-
-    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
-        weights = self.model.to_bytes()
-        self.cfg["weights_sha256"] = hashlib.sha256(weights).hexdigest()
-        serialize = {
-            "cfg": lambda p: srsly.write_json(p, self.cfg),
-            "vocab": lambda p: self.vocab.to_disk(p, exclude=exclude),
-            "model": lambda p: Path(p).write_bytes(weights),
-        }
-        util.to_disk(path, serialize, exclude)
-
-    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "CRFEntityRecognizer":
-        deserialize = {
-            "cfg": lambda p: self._load_cfg(srsly.read_json(p)),
-            "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
-            "model": lambda p: self._load_weights(Path(p).read_bytes()),
-        }
-        util.from_disk(path, deserialize, exclude)
-        return self
-
-    def _load_cfg(self, cfg: Dict[str, Any]) -> None:
-        labels = cfg.get("labels")
-        if not isinstance(labels, list) or not all(isinstance(label, str) and label for label in labels):
-            raise ValueError(f"'{self.name}': its cfg must list the labels as non-empty strings, got {labels!r}")
-        self.cfg.update(cfg)
-
-    def _load_weights(self, weights: bytes) -> None:
-        """Load the weights after checking they are the ones saved with this cfg."""
-        expected = self.cfg.get("weights_sha256")
-        if expected is not None and hashlib.sha256(weights).hexdigest() != expected:
-            raise ValueError(
-                f"'{self.name}': its weights file does not match the checksum saved with it: "
-                "the file is damaged or comes from another model"
-            )
-        self.model.from_bytes(weights)
-        trained_for = self.model.attrs.get("labels")
-        if trained_for is not None and list(trained_for) != list(self.labels):
-            raise ValueError(
-                f"'{self.name}': its cfg lists the labels {list(self.labels)} but its weights were trained for "
-                f"{list(trained_for)}: the model directory mixes files of two models, or its cfg was edited"
-            )
-        if self.model.has_dim("nO") and self.model.get_dim("nO") != bio.n_tags(len(self.labels)):
-            raise ValueError(
-                f"'{self.name}': its cfg lists {len(self.labels)} labels but its weights were trained for "
-                f"{(self.model.get_dim('nO') - 1) // 2}: the model directory mixes files of two models"
-            )
-
-    def _require_initialized(self) -> None:
-        if not self.is_initialized:
-            raise ValueError(f"'{self.name}' is not initialised: call nlp.initialize() (or train it) before using it")
