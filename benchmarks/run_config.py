@@ -96,7 +96,9 @@ def sha256_of(path: Path) -> str:
 def inputs_fingerprint(config: str, corpus: Path, overrides: List[str]) -> Dict[str, str]:
     """Hashes of what the figures depend on: the config, the corpus files and any backbone or warm start."""
     hashes = {f"configs/{config}.cfg": sha256_of(ROOT / "configs" / f"{config}.cfg")}
-    hashes.update({f"corpus/{name}": sha256_of(corpus / name) for name in ("train.spacy", "dev.spacy", "test.spacy")})
+    for name in ("train.spacy", "dev.spacy", "test.spacy"):
+        path = (corpus / name).resolve()
+        hashes[str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)] = sha256_of(path)
     for flag, value in zip(overrides, overrides[1:]):
         if (
             flag in ("--paths.train", "--paths.backbone", "--paths.warm_start")
@@ -108,7 +110,7 @@ def inputs_fingerprint(config: str, corpus: Path, overrides: List[str]) -> Dict[
 
 
 def dev_curve(train_log: str) -> List[Dict[str, float]]:
-    """The dev scores spaCy's console logger printed: one row per evaluation."""
+    """The dev F1 spaCy's console logger printed (of the entities, or of the spans): one row per evaluation."""
     curve: List[Dict[str, float]] = []
     columns: List[str] = []
     for line in train_log.splitlines():
@@ -117,7 +119,8 @@ def dev_curve(train_log: str) -> List[Dict[str, float]]:
             columns = [field for field in fields if field != "LOSS"]
         elif columns and len(fields) == len(columns) and fields[0].isdigit() and fields[1].isdigit():
             row = dict(zip(columns, fields))
-            curve.append({"epoch": int(row["E"]), "step": int(row["#"]), "ents_f": float(row["ENTS_F"])})
+            f_column = next(column for column in columns if column.endswith("_F"))  # ENTS_F, SPANS_SC_F
+            curve.append({"epoch": int(row["E"]), "step": int(row["#"]), "ents_f": float(row[f_column])})
     return curve
 
 
@@ -171,12 +174,14 @@ def chars_per_second(nlp: Language, test: Path, batch_size: int = 32, records: O
     return sum(map(len, texts)) / (time.perf_counter() - started)
 
 
-def run_once(config: str, seed: int, corpus: Path, overrides: List[str]) -> Dict[str, Any]:
-    output = ROOT / "training" / f"{config}-seed{seed}"
+def run_once(
+    config: str, name: str, seed: int, corpus: Path, overrides: List[str], spans_key: Optional[str]
+) -> Dict[str, Any]:
+    output = ROOT / "training" / f"{name}-seed{seed}"
     commit = git_commit()  # the code that trains, even if the tree changes before the run ends
     train_seconds = train(config, seed, corpus, output, overrides)
     model = output / "model-best"
-    metrics = evaluate(str(model), corpus / "test.spacy")
+    metrics = evaluate(str(model), corpus / "test.spacy", spans_key=spans_key)
     nlp = spacy.load(model)
     curve = dev_curve((output / "train.log").read_text(encoding="utf-8"))
     best = max(curve, key=lambda row: row["ents_f"]) if curve else None
@@ -198,10 +203,29 @@ def run_once(config: str, seed: int, corpus: Path, overrides: List[str]) -> Dict
         "chars_per_second": round(chars_per_second(nlp, corpus / "test.spacy"), 1),
         "parameters": count_parameters(nlp),
         "model": str(model.relative_to(ROOT)),
+        **{key: metrics[key] for key in ("scored", "recall_nested", "recall_not_nested") if key in metrics},
     }
 
 
-def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str], inputs: Dict[str, str]) -> Dict[str, Any]:
+YIDU = {
+    "dataset": "Yidu-S4K (CCKS 2019 task 1)",
+    "split": "train 900 / dev 100 (seed 0) of the 1000 training records; test: the 379 official test records",
+}
+
+
+def dataset_of(corpus: Path) -> Dict[str, str]:
+    """What the corpus is: its converter's split.json says, else the Yidu-S4K corpus of ``convert yidu``."""
+    split = corpus / "split.json"
+    if not split.exists():
+        return YIDU
+    described = json.loads(split.read_text())
+    sizes = " / ".join(f"{name} {len(indices)}" for name, indices in described["records"].items())
+    return {"dataset": described["dataset"], "split": f"{sizes} records (seed {described['seed']})"}
+
+
+def summarize(
+    config: str, runs: List[Dict[str, Any]], overrides: List[str], inputs: Dict[str, str], dataset: Dict[str, str]
+) -> Dict[str, Any]:
     def mean(key: str) -> float:
         return round(statistics.fmean(run[key] for run in runs), 2)
 
@@ -209,8 +233,7 @@ def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str], inp
     return {
         "config": config,
         "overrides": overrides,
-        "dataset": "Yidu-S4K (CCKS 2019 task 1)",
-        "split": "train 900 / dev 100 (seed 0) of the 1000 training records; test: the 379 official test records",
+        **dataset,
         "ents_p": mean("ents_p"),
         "ents_r": mean("ents_r"),
         "ents_f": mean("ents_f"),
@@ -238,27 +261,40 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     parser.add_argument("--note", default="", help="anything that affects the figures, e.g. a shared machine")
+    parser.add_argument("--name", help="of the results file and training folders (default: the config's)")
+    parser.add_argument("--spans-key", help="score every gold entity in doc.spans[KEY], nested ones included")
     parser.add_argument("overrides", nargs="*", help="extra spacy train overrides, e.g. --training.max_steps 500")
     args, unknown = parser.parse_known_args()
     overrides = args.overrides + unknown
     inputs = inputs_fingerprint(args.config, args.corpus, overrides)  # before training: what these runs read
+    name, dataset = args.name or args.config, dataset_of(args.corpus)
     for seed in args.seeds:  # saved seed by seed, so an interrupted series keeps the seeds it finished
-        result = save(args.config, run_once(args.config, seed, args.corpus, overrides), overrides, inputs, args.note)
+        run = run_once(args.config, name, seed, args.corpus, overrides, args.spans_key)
+        result = save(args.config, name, run, overrides, inputs, dataset, args.note)
     print(json.dumps({k: result[k] for k in ("config", "ents_p", "ents_r", "ents_f", "train_seconds")}))
 
 
-def save(config: str, run: Dict[str, Any], overrides: List[str], inputs: Dict[str, str], note: str) -> Dict[str, Any]:
-    """Add ``run`` to the config's results (replacing a run of its seed made with the same overrides) and rebuild
+def save(
+    config: str,
+    name: str,
+    run: Dict[str, Any],
+    overrides: List[str],
+    inputs: Dict[str, str],
+    dataset: Dict[str, str],
+    note: str,
+) -> Dict[str, Any]:
+    """Add ``run`` to results/<name>.json (replacing a run of its seed made with the same overrides) and rebuild
     RESULTS.md."""
-    path = RESULTS / f"{config}.json"
+    path = RESULTS / f"{name}.json"
     runs, notes = [run], [note] if note else []
     if path.exists():
         earlier = json.loads(path.read_text())
         if earlier["overrides"] == overrides:
             runs = [other for other in earlier["runs"] if other["seed"] != run["seed"]] + runs
             notes = [text for text in (earlier.get("note"), note) if text]
-    result = summarize(config, sorted(runs, key=lambda other: other["seed"]), overrides, inputs)
+    result = summarize(config, sorted(runs, key=lambda other: other["seed"]), overrides, inputs, dataset)
     result["note"] = "; ".join(dict.fromkeys(notes))
+    result["name"] = name
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "report.py")], check=True)

@@ -92,7 +92,8 @@ def convert_cmeee(args: argparse.Namespace) -> None:
     for name, part in (("train", train), ("dev", dev), ("test", test)):
         write_docbin(part, args.output_dir / f"{name}.spacy", args.spans_key)
     split = {name: [index[id(r)] for r in part] for name, part in (("train", train), ("dev", dev), ("test", test))}
-    split_file = {"source": str(args.input), "seed": args.seed, "records": split}
+    dataset = f"{args.input.name} split into train / dev / test with seed {args.seed}"
+    split_file = {"dataset": dataset, "source": str(args.input), "seed": args.seed, "records": split}
     (args.output_dir / "split.json").write_text(json.dumps(split_file) + "\n", encoding="utf-8")
     print(f"{args.output_dir}/split.json: record indices of each part (seed {args.seed})")
 

@@ -16,6 +16,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output-dir", type=Path, help="write metrics.json, metrics.md, per_type_f1.png")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--int8", action="store_true", help="score the model with its torch layers quantized")
+    parser.add_argument("--spans-key", help="score every gold entity in doc.spans[KEY], nested ones included")
     parser.set_defaults(run=run)
 
 
@@ -55,7 +56,7 @@ def plot_per_type_f1(metrics: Dict[str, Any], path: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    metrics = evaluate(args.model, args.data, args.batch_size, args.int8)
+    metrics = evaluate(args.model, args.data, args.batch_size, args.int8, args.spans_key)
     table = markdown_table(metrics)
     print(table)
     if args.output_dir:
