@@ -43,10 +43,13 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("input", type=Path)
         sub.add_argument("output", type=Path, help="the .spacy file to write")
         sub.add_argument("--label-map", type=Path, help="JSON {source label: name}; default: keep labels")
+        sub.add_argument("--spans-key", help="every entity also in doc.spans[KEY]; jsonl may then nest (cner_spans)")
+        sub.add_argument("--dev-output", type=Path, help="hold --dev-size records out into this .spacy file")
+        sub.add_argument("--dev-size", type=int, default=0)
+        sub.add_argument("--seed", type=int, default=0, help="of the dev records drawn")
         if name == "jsonl":
             sub.add_argument("--text-field", default="text")
             sub.add_argument("--spans-field", default="spans")
-            sub.add_argument("--spans-key", help="keep nested entities, all in doc.spans[KEY] (for a span component)")
         sub.set_defaults(run=convert_generic)
 
 
@@ -79,8 +82,13 @@ def convert_generic(args: argparse.Namespace) -> None:
         records = read_char_conll(args.input)
     if args.label_map:
         records = relabel(records, load_label_map(args.label_map, {}))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    write_docbin(records, args.output, getattr(args, "spans_key", None))
+    if (args.dev_output is None) != (args.dev_size == 0):
+        raise ValueError("give --dev-output and a --dev-size above 0 together, to hold out a dev set")
+    kept, held_out = split_records(records, args.dev_size, args.seed) if args.dev_output else (records, [])
+    for path, part in ((args.output, kept), (args.dev_output, held_out)):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_docbin(part, path, args.spans_key)
 
 
 def convert_cmeee(args: argparse.Namespace) -> None:

@@ -27,10 +27,18 @@ def markdown_table(metrics: Dict[str, Any]) -> str:
     rows.append(
         f"| **all** | **{metrics['ents_p']:.2f}** | **{metrics['ents_r']:.2f}** | **{metrics['ents_f']:.2f}** |"
     )
-    kinds = metrics["error_kinds"]
-    rows += ["", "| gold entities by outcome | count |", "|---|---:|"]
-    rows += [f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in kinds.items() if kind != "spurious"]
-    rows.append(f"| (predictions overlapping no gold entity) | {kinds['spurious']:,} |")
+    if "error_kinds" in metrics:  # flat entities
+        kinds = metrics["error_kinds"]
+        rows += ["", "| gold entities by outcome | count |", "|---|---:|"]
+        rows += [f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in kinds.items() if kind != "spurious"]
+        rows.append(f"| (predictions overlapping no gold entity) | {kinds['spurious']:,} |")
+    else:  # every entity of doc.spans, nested ones apart
+        rows += ["", f"Scored: {metrics['scored']}.", ""]
+        rows += ["| gold entities | found | of | recall |", "|---|---:|---:|---:|"]
+        for kind in ("nested", "not_nested"):
+            recall = metrics[f"recall_{kind}"]
+            shown = "" if recall["r"] is None else f"{recall['r']:.2f}"
+            rows.append(f"| {kind.replace('_', ' ')} | {recall['found']:,} | {recall['gold']:,} | {shown} |")
     return "\n".join(rows) + "\n"
 
 
