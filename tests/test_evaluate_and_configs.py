@@ -52,7 +52,8 @@ def test_every_config_builds_a_cner_pipeline(path):
         assert nlp.get_pipe_meta("ner").factory == "ner" and nlp.pipe_names == ["tok2vec", "ner"]
         assert config["nlp"]["tokenizer"]["@tokenizers"] == "spacy.zh.ChineseTokenizer"
         return
-    prefixes = {"bert_spacy_ner": "ner", "spans_": "cner_spans"}  # the built-in peer; nested entities
+    # the built-in ner over our backbone; nested entities: ours, and spaCy's spancat over our layers
+    prefixes = {"bert_spacy_ner": "ner", "spans_": "cner_spans", "spancat_": "spancat"}
     expected_factory = next((f for prefix, f in prefixes.items() if path.stem.startswith(prefix)), "cner")
     assert nlp.get_pipe_meta("ner").factory == expected_factory
     assert nlp.make_doc("复查 CT").text == "复查 CT"
