@@ -226,25 +226,29 @@ def adaptation_lines() -> list:
 
 
 def int8_lines() -> list:
-    """Float and int8 inference of the same models, measured side by side by benchmarks/int8.py."""
+    """F1 of float and int8 copies of the same models (benchmarks/int8.py), with their speed from the side-by-side
+    run of SPEED.md where both were measured there."""
     measured_int8 = measured("int8")
     if measured_int8 is None:
         return []
+    speed = {r["model"]: r["chars_per_second"] for r in (measured("speed") or {"results": []})["results"]}
     lines = [
         "",
         "## int8 inference (`benchmarks/int8.py`)",
         "",
-        "Float and dynamically quantized int8 pipelines in one process, interleaved (best of three passes over the",
-        f"test texts; {measured_int8['machine']['torch_threads']} torch thread(s); {measured_int8['note'] or 'idle'}).",
+        "F1 on the official test set of each model and of its copy with every torch `Linear` and `LSTM` dynamically",
+        "quantized to int8; speed from the side-by-side run of [SPEED.md](SPEED.md) where both were measured there.",
         "",
         "| model | F1 float | F1 int8 | change | chars/s float | chars/s int8 | speed-up |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in measured_int8["results"]:
-        f, speed = r["ents_f"], r["chars_per_second"]
+        f = r["ents_f"]
+        fast, slow = speed.get(f"{r['model']} (int8)"), speed.get(r["model"])
+        speeds = f"{slow:,.0f} | {fast:,.0f} | {fast / slow:.2f}x" if fast and slow else " | | "
         lines.append(
             f"| `{config_of(Path(r['model']))}` | {f['float']:.2f} | {f['int8']:.2f} | {f['int8'] - f['float']:+.2f} | "
-            f"{speed['float']:,.0f} | {speed['int8']:,.0f} | {speed['int8'] / speed['float']:.2f}x |"
+            f"{speeds} |"
         )
     return lines
 

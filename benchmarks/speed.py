@@ -99,6 +99,8 @@ def pipelines(args: argparse.Namespace, gold: DocBin) -> Dict[str, Language]:
             rows[f"{_shown(Path(model))} (int8)"] = quantize_int8(load_pipeline(model))
     for config in args.initialised:
         rows[f"{_shown(config)} (initialised)"] = initialised(config, args.backbone, gold)
+        if args.int8:  # the same quantization, for a fair comparison
+            rows[f"{_shown(config)} (initialised) (int8)"] = quantize_int8(initialised(config, args.backbone, gold))
     return rows
 
 
@@ -213,7 +215,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="*")
     parser.add_argument("--peer", type=Path, default=ROOT / "training" / "spacy_default_ner-seed0" / "model-best")
-    parser.add_argument("--int8", action="store_true", help="also measure an int8 copy of each cner pipeline")
+    parser.add_argument("--int8", action="store_true", help="also an int8 copy of each cner and initialised pipeline")
     parser.add_argument("--initialised", type=Path, action="append", default=[], help="a config to build, untrained")
     parser.add_argument("--backbone", help="paths.backbone for --initialised configs, e.g. assets/m3e-small")
     parser.add_argument("--reference", help="a row to give every speed as a ratio to as well")
