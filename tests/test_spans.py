@@ -179,3 +179,28 @@ def test_span_scoring_is_linear_in_the_record_length(trained_spans):
     (scores,) = scorer.predict([long])
     assert scores.shape == (len(long), 8, 3)  # max_length spans per token, never tokens x tokens
     assert len(trained_spans(long.text).spans["sc"]) >= 500 * 2
+
+
+def test_a_record_longer_than_the_backbone_window_is_scored_everywhere(tiny_bert):
+    nlp = blank_char_nlp()
+    window = {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 16, "stride": 12}
+    transformer = {"@architectures": "spacy_cner.FusedTransformer.v1", "name": str(tiny_bert), "get_spans": window}
+    nlp.add_pipe("transformer", config={"model": {**transformer, "tokenizer_config": {"use_fast": True}}})
+    features = {
+        "@architectures": "spacy_cner.BackboneFeatures.v1",
+        "width": 8,
+        "pooling": {"@layers": "reduce_mean.v1"},
+    }
+    scorer = {"@architectures": "spacy_cner.SpanPointer.v1", "max_length": 4, "head_width": 4}
+    model = {"@architectures": "spacy_cner.SpanTagger.v1", "features": features, "scorer": scorer, "encoder": None}
+    nlp.add_pipe("cner_spans", config={"model": model})
+    nlp.initialize(lambda: nested_examples(nlp))
+    text = "肝功能异常，肝区不适。" * 30  # 330 characters, windows of 16 wordpieces
+    doc = nlp(text)
+    span_model = nlp.get_pipe("cner_spans").model
+    (hidden,) = span_model.get_ref("features").predict([doc])
+    assert hidden.shape == (len(text), 8) and (numpy.abs(hidden).sum(axis=1) > 0).all()
+    (scores,) = span_model.predict([doc])
+    valid = numpy.arange(len(text))[:, None] + numpy.arange(4)[None, :] < len(text)
+    assert scores.shape == (len(text), 4, 3) and numpy.isfinite(scores).all()
+    assert (scores[valid] > -1e4).all() and (scores[~valid] == -1e4).all()
