@@ -225,31 +225,34 @@ def adaptation_lines() -> list:
     ]
 
 
-def int8_lines() -> list:
-    """F1 of float and int8 copies of the same models (benchmarks/int8.py), with their speed from the side-by-side
-    run of SPEED.md where both were measured there."""
-    measured_int8 = measured("int8")
-    if measured_int8 is None:
+def precision_lines() -> list:
+    """F1 of the same models in float32, int8 and bfloat16 (benchmarks/precision.py), with their speed from the
+    side-by-side run of SPEED.md where they were measured there."""
+    measured_precision = measured("precision")
+    if measured_precision is None:
         return []
     speed = {r["model"]: r["chars_per_second"] for r in (measured("speed") or {"results": []})["results"]}
     lines = [
         "",
-        "## int8 inference (`benchmarks/int8.py`)",
+        "## Reduced precision (`benchmarks/precision.py`)",
         "",
-        "F1 on the official test set of each model and of its copy with every torch `Linear` and `LSTM` dynamically",
-        "quantized to int8; speed from the side-by-side run of [SPEED.md](SPEED.md) where both were measured there.",
+        "F1 on the official test set of each model in float32 and at reduced precision (`--precision`): int8 (every",
+        "torch `Linear` and `LSTM` dynamically quantized) and bfloat16 (CPU autocast); speed from the side-by-side",
+        "run of [SPEED.md](SPEED.md) where they were measured there.",
         "",
-        "| model | F1 float | F1 int8 | change | chars/s float | chars/s int8 | speed-up |",
+        "| model | F1 float32 | F1 int8 | F1 bfloat16 | chars/s float32 | int8 | bfloat16 |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in measured_int8["results"]:
+    for r in measured_precision["results"]:
         f = r["ents_f"]
-        fast, slow = speed.get(f"{r['model']} (int8)"), speed.get(r["model"])
-        speeds = f"{slow:,.0f} | {fast:,.0f} | {fast / slow:.2f}x" if fast and slow else " | | "
-        lines.append(
-            f"| `{config_of(Path(r['model']))}` | {f['float']:.2f} | {f['int8']:.2f} | {f['int8'] - f['float']:+.2f} | "
-            f"{speeds} |"
-        )
+        base = speed.get(r["model"])
+        speeds = [f"{base:,.0f}" if base else ""]
+        for precision in ("int8", "bfloat16"):
+            fast = speed.get(f"{r['model']} ({precision})")
+            speeds.append(f"{fast:,.0f} ({fast / base:.2f}x)" if fast and base else "")
+        scores = [f"{f[p]:.2f} ({f[p] - f['float32']:+.2f})" for p in ("int8", "bfloat16")]
+        cells = [f"{f['float32']:.2f}", *scores, *speeds]
+        lines.append(f"| `{config_of(Path(r['model']))}` | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -598,7 +601,7 @@ def main() -> None:
     lines += ablation_lines(ours, idle_speed)
     lines += lever_lines(ours)
     lines += adaptation_lines()
-    lines += int8_lines()
+    lines += precision_lines()
     lines += spark_lines()
     lines += nested_lines()
     lines += reproduction_lines()

@@ -2,12 +2,12 @@
 chars/s (interleaved passes, best of three), time per stage, peak memory, and
 how time grows with record length.
 
-    python benchmarks/speed.py training/bilstm_crf-seed0/model-best [MORE_MODELS ...] --int8 \
+    python benchmarks/speed.py training/bilstm_crf-seed0/model-best [MORE_MODELS ...] --precisions int8 bfloat16 \
         --initialised configs/bert_spacy_ner_frozen.cfg --reference "configs/bert_spacy_ner_frozen.cfg (initialised)"
 
 Every ratio is to the peer, spaCy's default CPU ``ner`` trained by
 ``run_config.py spacy_default_ner`` (``--peer``), measured in the same run.
-``--int8`` adds an int8 copy of each of this project's pipelines;
+``--precisions`` adds a copy of each pipeline with torch layers at each reduced precision;
 ``--initialised`` a pipeline built from a config and initialised, not trained
 (speed does not depend on the weights). Text comes from corpus/test.spacy.
 Writes benchmarks/results/speed.json, then SPEED.md and speed.png from it.
@@ -31,7 +31,7 @@ from spacy_cner.decoder.bio import tags_to_spans
 from spacy_cner.decoder.confidence import span_probabilities
 from spacy_cner.decoder.crf import constrained_scores
 from spacy_cner.model_loading import load_pipeline
-from spacy_cner.quantization import quantize_int8
+from spacy_cner.quantization import set_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 LENGTHS = (1_000, 10_000, 100_000)
@@ -91,16 +91,19 @@ def initialised(config: Path, backbone: Optional[str], gold: DocBin) -> Language
 
 
 def pipelines(args: argparse.Namespace, gold: DocBin) -> Dict[str, Language]:
-    """Every row of the table by name, the peer first, each int8 copy after its float model."""
+    """Every row of the table by name, the peer first, each reduced-precision copy after its float model."""
     rows = {_shown(args.peer): load_pipeline(str(args.peer))}
     for model in args.models:
         rows[_shown(Path(model))] = nlp = load_pipeline(model)
-        if args.int8 and "cner" in {nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}:
-            rows[f"{_shown(Path(model))} (int8)"] = quantize_int8(load_pipeline(model))
+        if "cner" in {nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}:
+            for precision in args.precisions:
+                rows[f"{_shown(Path(model))} ({precision})"] = load_pipeline(model, precision)
     for config in args.initialised:
         rows[f"{_shown(config)} (initialised)"] = initialised(config, args.backbone, gold)
-        if args.int8:  # the same quantization, for a fair comparison
-            rows[f"{_shown(config)} (initialised) (int8)"] = quantize_int8(initialised(config, args.backbone, gold))
+        for precision in args.precisions:  # the same reduction, for a fair comparison
+            rows[f"{_shown(config)} (initialised) ({precision})"] = set_precision(
+                initialised(config, args.backbone, gold), precision
+            )
     return rows
 
 
@@ -215,7 +218,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="*")
     parser.add_argument("--peer", type=Path, default=ROOT / "training" / "spacy_default_ner-seed0" / "model-best")
-    parser.add_argument("--int8", action="store_true", help="also an int8 copy of each cner and initialised pipeline")
+    parser.add_argument("--precisions", nargs="*", default=[], choices=["int8", "bfloat16"], help="copies at these")
     parser.add_argument("--initialised", type=Path, action="append", default=[], help="a config to build, untrained")
     parser.add_argument("--backbone", help="paths.backbone for --initialised configs, e.g. assets/m3e-small")
     parser.add_argument("--reference", help="a row to give every speed as a ratio to as well")

@@ -19,7 +19,7 @@ from .model_loading import load_pipeline
 
 
 def evaluate(
-    model: str, data: Path, batch_size: int = 32, int8: bool = False, spans_key: Optional[str] = None
+    model: str, data: Path, batch_size: int = 32, precision: str = "float32", spans_key: Optional[str] = None
 ) -> Dict[str, Any]:
     """Strict scores of ``model`` on ``data``: of ``doc.ents``, or with ``spans_key`` of every gold entity in
     ``doc.spans[spans_key]``, nested ones included, against the model's ``doc.spans[spans_key]`` (or, for a flat
@@ -31,7 +31,7 @@ def evaluate(
             f"{data}: evaluate reads a .spacy file; convert annotated records first, "
             "e.g. python -m spacy_cner convert jsonl records.jsonl gold.spacy"
         )
-    nlp = load_pipeline(model, int8)
+    nlp = load_pipeline(model, precision)
     try:
         examples = list(Corpus(data)(nlp))
     except Exception as error:  # spaCy raises bare errors from msgpack on a damaged or empty file

@@ -5,6 +5,8 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
+PRECISIONS = ("float32", "int8", "bfloat16")  # see quantization.py
+
 
 class ModelLoadError(ValueError):
     pass
@@ -23,16 +25,16 @@ def check_pipeline_location(name: str) -> None:
         raise ModelLoadError(f"No pipeline at {name!r}: not a directory and not an installed package")
 
 
-def load_pipeline(name: str, int8: bool = False) -> Language:
-    """``spacy.load`` for a directory or an installed package name; with ``int8``
-    its torch layers are quantized for faster CPU inference."""
+def load_pipeline(name: str, precision: str = "float32") -> Language:
+    """``spacy.load`` for a directory or an installed package name; at ``precision``
+    int8 or bfloat16 its torch layers run faster on CPU (``quantization.py``)."""
     check_pipeline_location(name)
     try:
         nlp = spacy.load(name)
     except Exception as error:  # any failure inside deserialization means a damaged model
         raise ModelLoadError(f"Could not load the pipeline {name!r}: it is incomplete or corrupted ({error})") from None
-    if int8:
-        from .quantization import quantize_int8
+    if precision != "float32":
+        from .quantization import set_precision
 
-        quantize_int8(nlp)
+        set_precision(nlp, precision)
     return nlp

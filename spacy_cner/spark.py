@@ -60,13 +60,13 @@ class PipelineLoader:
     """How a worker loads the pipeline: picklable, and equal (so cached once) when the settings are."""
 
     model: str
-    int8: bool = False
+    precision: str = "float32"
 
     def __call__(self) -> Any:
         import torch
 
         torch.set_num_threads(1)  # Spark runs one task per core: more threads would fight over it
-        return load_pipeline(self.model, self.int8)
+        return load_pipeline(self.model, self.precision)
 
 
 def _pipeline(loader: Loader) -> Any:
@@ -83,7 +83,7 @@ def annotate_dataframe(
     error_field: str = "annotation_error",
     batch_size: int = 32,
     piece_length: int = PIECE_LENGTH,
-    int8: bool = False,
+    precision: str = "float32",
     loader: Optional[Loader] = None,
 ) -> DataFrame:
     """``frame`` with ``entities_field`` and ``error_field`` added (lazily, like any transformation).
@@ -104,7 +104,7 @@ def annotate_dataframe(
     )
     annotate = functools.partial(
         _annotate_batches,
-        loader=loader or PipelineLoader(model, int8),
+        loader=loader or PipelineLoader(model, precision),
         text_field=text_field,
         names=[*(field.name for field in kept), entities_field, error_field],
         batch_size=batch_size,

@@ -44,7 +44,7 @@ from spacy.language import Language
 from tqdm import tqdm
 
 from ..annotation import PIECE_LENGTH, Outcome, annotate_texts, parse_json_record
-from ..model_loading import load_pipeline
+from ..model_loading import PRECISIONS, load_pipeline
 
 PALETTE = ["#f4a582", "#92c5de", "#b8e186", "#fdb863", "#c2a5cf", "#80cdc1", "#f1b6da", "#d9d9d9"]
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -70,7 +70,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--n-process", type=positive_int, default=1)
     parser.add_argument("--piece-length", type=positive_int, default=PIECE_LENGTH, help="longer records go in pieces")
-    parser.add_argument("--int8", action="store_true", help="quantize the model's torch layers: faster on CPU")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32", help="int8 or bfloat16: faster on CPU")
     parser.add_argument("--on-error", choices=("skip", "stop"), default="skip")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run on the same input")
     parser.add_argument("--html", type=Path, help="also write displaCy HTML of the first --html-limit records")
@@ -261,7 +261,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def annotate_into(output: Output, args: argparse.Namespace, fmt: str) -> None:
-    nlp = load_pipeline(args.model, args.int8)
+    nlp = load_pipeline(args.model, args.precision)
     options = {
         "format": fmt,
         "text_field": args.text_field,
@@ -270,7 +270,7 @@ def annotate_into(output: Output, args: argparse.Namespace, fmt: str) -> None:
         "piece_length": args.piece_length,
     }
     model = {"name": args.model, "pipeline": nlp.pipe_names, "meta": {k: nlp.meta.get(k) for k in ("name", "version")}}
-    model["int8"] = args.int8
+    model["precision"] = args.precision
     output.begin({"input": fingerprint(args.input), "model": model, "options": options}, args.resume)
     summary = Summary(resumed=output.written)
     html: List[Dict[str, Any]] = []
@@ -362,7 +362,7 @@ class Annotator:
                 args.n_process,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(model, args.int8, args.batch_size, args.piece_length, os.getpid()),
+                initargs=(model, args.precision, args.batch_size, args.piece_length, os.getpid()),
             )
             self.in_flight = 2 * args.n_process
 
@@ -410,12 +410,12 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _start_worker(model: str, int8: bool, batch_size: int, piece_length: int, parent: int) -> None:
+def _start_worker(model: str, precision: str, batch_size: int, piece_length: int, parent: int) -> None:
     _die_with_parent(parent)
     import torch
 
     torch.set_num_threads(1)
-    _WORKER.update(nlp=load_pipeline(model, int8), batch_size=batch_size, piece_length=piece_length)
+    _WORKER.update(nlp=load_pipeline(model, precision), batch_size=batch_size, piece_length=piece_length)
 
 
 def _annotate_in_worker(texts: List[str]) -> List[Outcome]:

@@ -23,7 +23,7 @@ from typing import List, Optional
 
 # Absolute imports: spark-submit runs this file as a script.
 from spacy_cner.annotation import PIECE_LENGTH
-from spacy_cner.model_loading import check_pipeline_location
+from spacy_cner.model_loading import PRECISIONS, check_pipeline_location
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--error-field", default="annotation_error")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--piece-length", type=int, default=PIECE_LENGTH, help="longer records go in pieces")
-    parser.add_argument("--int8", action="store_true", help="quantize the model's torch layers: faster on CPU")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32", help="int8 or bfloat16: faster on CPU")
     parser.add_argument("--partitions", type=int, help="tasks to split the records into (default: 4 per core)")
     parser.add_argument("--master", help="Spark master (default: spark-submit's, else local[<cores>,3])")
 
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> None:
         error_field=args.error_field,
         batch_size=args.batch_size,
         piece_length=args.piece_length,
-        int8=args.int8,
+        precision=args.precision,
     )
     if redo:
         print(f"{output} holds an interrupted run: redoing it", file=sys.stderr)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 from ..evaluation import evaluate
+from ..model_loading import PRECISIONS
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +16,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("data", type=Path, help=".spacy file with gold entities")
     parser.add_argument("--output-dir", type=Path, help="write metrics.json, metrics.md, per_type_f1.png")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--int8", action="store_true", help="score the model with its torch layers quantized")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32", help="score it at int8 or bfloat16")
     parser.add_argument("--spans-key", help="score every gold entity in doc.spans[KEY], nested ones included")
     parser.set_defaults(run=run)
 
@@ -64,7 +65,7 @@ def plot_per_type_f1(metrics: Dict[str, Any], path: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    metrics = evaluate(args.model, args.data, args.batch_size, args.int8, args.spans_key)
+    metrics = evaluate(args.model, args.data, args.batch_size, args.precision, args.spans_key)
     table = markdown_table(metrics)
     print(table)
     if args.output_dir:

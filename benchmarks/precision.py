@@ -1,10 +1,10 @@
-"""What int8 inference costs in accuracy: F1 on the official test set of float and
-dynamically quantized int8 copies of the same pipelines. Their speed side by side
-comes from ``speed.py --int8``.
+"""What reduced precision costs in accuracy: F1 on the official test set of the same
+pipelines in float32, int8 and bfloat16 (``quantization.py``). Their speed side by
+side comes from ``speed.py --precisions int8 bfloat16``.
 
-    python benchmarks/int8.py training/bilstm_crf_lexicon-seed0/model-best [MORE_MODELS ...]
+    python benchmarks/precision.py training/bilstm_crf_lexicon-seed0/model-best [MORE_MODELS ...]
 
-Writes benchmarks/results/int8.json (RESULTS.md shows it).
+Writes benchmarks/results/precision.json (RESULTS.md shows it).
 """
 
 import argparse
@@ -15,10 +15,11 @@ from typing import Any, Dict
 from run_config import RESULTS, ROOT, provenance
 
 from spacy_cner.evaluation import evaluate
+from spacy_cner.model_loading import PRECISIONS
 
 
 def measure(model: str, test: Path) -> Dict[str, Any]:
-    scores = {name: evaluate(model, test, int8=(name == "int8")) for name in ("float", "int8")}
+    scores = {precision: evaluate(model, test, precision=precision) for precision in PRECISIONS}
     return {
         "model": model,
         "ents_f": {name: round(score["ents_f"], 2) for name, score in scores.items()},
@@ -34,8 +35,8 @@ def main() -> None:
     parser.add_argument("--test", type=Path, default=ROOT / "corpus" / "test.spacy")
     parser.add_argument("--note", default="")
     args = parser.parse_args()
-    result = {**provenance("int8", args.note), "results": [measure(model, args.test) for model in args.models]}
-    (RESULTS / "int8.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    result = {**provenance("precision", args.note), "results": [measure(model, args.test) for model in args.models]}
+    (RESULTS / "precision.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(result["results"], indent=1))
 
 
