@@ -175,11 +175,27 @@ def chars_per_second(nlp: Language, test: Path, batch_size: int = 32, records: O
 
 
 def run_once(
-    config: str, name: str, seed: int, corpus: Path, overrides: List[str], spans_key: Optional[str]
+    config: str,
+    name: str,
+    seed: int,
+    corpus: Path,
+    overrides: List[str],
+    spans_key: Optional[str],
+    interrupted: bool = False,
 ) -> Dict[str, Any]:
+    """Train and score one seed; with ``interrupted``, score the model-best of a training that was stopped
+    (its start is in started.json, its end is the log's last write) without training again."""
     output = ROOT / "training" / f"{name}-seed{seed}"
-    commit = git_commit()  # the code that trains, even if the tree changes before the run ends
-    train_seconds = train(config, seed, corpus, output, overrides)
+    started = output / "started.json"
+    if interrupted:
+        record = json.loads(started.read_text())
+        commit = record["commit"]
+        train_seconds = (output / "train.log").stat().st_mtime - record["time"]
+    else:
+        commit = git_commit()  # the code that trains, even if the tree changes before the run ends
+        output.mkdir(parents=True, exist_ok=True)
+        started.write_text(json.dumps({"time": time.time(), "commit": commit}) + "\n")
+        train_seconds = train(config, seed, corpus, output, overrides)
     model = output / "model-best"
     metrics = evaluate(str(model), corpus / "test.spacy", spans_key=spans_key)
     nlp = spacy.load(model)
@@ -203,6 +219,7 @@ def run_once(
         "chars_per_second": round(chars_per_second(nlp, corpus / "test.spacy"), 1),
         "parameters": count_parameters(nlp),
         "model": str(model.relative_to(ROOT)),
+        "interrupted": interrupted,
         **{key: metrics[key] for key in ("scored", "recall_nested", "recall_not_nested") if key in metrics},
     }
 
@@ -263,13 +280,14 @@ def main() -> None:
     parser.add_argument("--note", default="", help="anything that affects the figures, e.g. a shared machine")
     parser.add_argument("--name", help="of the results file and training folders (default: the config's)")
     parser.add_argument("--spans-key", help="score every gold entity in doc.spans[KEY], nested ones included")
+    parser.add_argument("--interrupted", action="store_true", help="score the model-best of a stopped training")
     parser.add_argument("overrides", nargs="*", help="extra spacy train overrides, e.g. --training.max_steps 500")
     args, unknown = parser.parse_known_args()
     overrides = args.overrides + unknown
     inputs = inputs_fingerprint(args.config, args.corpus, overrides)  # before training: what these runs read
     name, dataset = args.name or args.config, dataset_of(args.corpus)
     for seed in args.seeds:  # saved seed by seed, so an interrupted series keeps the seeds it finished
-        run = run_once(args.config, name, seed, args.corpus, overrides, args.spans_key)
+        run = run_once(args.config, name, seed, args.corpus, overrides, args.spans_key, args.interrupted)
         result = save(args.config, name, run, overrides, inputs, dataset, args.note)
     print(json.dumps({k: result[k] for k in ("config", "ents_p", "ents_r", "ents_f", "train_seconds")}))
 
