@@ -34,7 +34,7 @@ from spacy_cner.model_loading import load_pipeline
 from spacy_cner.quantization import set_precision
 
 ROOT = Path(__file__).resolve().parent.parent
-LENGTHS = (1_000, 10_000, 100_000)
+LENGTHS = (1_000, 10_000, 100_000)  # the default record lengths of the scaling measurement
 
 
 STAGES = ("tokenizer", "backbone", "features", "encoder", "emissions", "crf_viterbi", "confidence")
@@ -107,7 +107,7 @@ def pipelines(args: argparse.Namespace, gold: DocBin) -> Dict[str, Language]:
     return rows
 
 
-def measure(pipelines: Dict[str, Language], texts: List[str]) -> List[Dict[str, Any]]:
+def measure(pipelines: Dict[str, Language], texts: List[str], lengths: List[int]) -> List[Dict[str, Any]]:
     for nlp in pipelines.values():
         list(nlp.pipe(texts[:8]))  # warm-up: lazy tables, first torch calls
     speeds: Dict[str, List[float]] = {name: [] for name in pipelines}
@@ -119,7 +119,7 @@ def measure(pipelines: Dict[str, Language], texts: List[str]) -> List[Dict[str, 
     for name, nlp in pipelines.items():
         stages = stage_seconds(nlp, texts)
         scaling = {}
-        for length in LENGTHS:
+        for length in lengths:
             text = (joined * (length // len(joined) + 1))[:length]
             started = time.perf_counter()
             nlp(text)
@@ -147,8 +147,11 @@ def plot(results: List[Dict[str, Any]], path: Path) -> None:
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for result in results:
         name = short_name(result["model"])
-        left.plot(LENGTHS, [result["seconds_by_length"][str(n)] for n in LENGTHS], marker="o", label=name)
-    left.plot(LENGTHS, [results[0]["seconds_by_length"]["1000"] * n / 1000 for n in LENGTHS], "k:", label="linear")
+        lengths = [int(n) for n in result["seconds_by_length"]]
+        left.plot(lengths, list(result["seconds_by_length"].values()), marker="o", label=name)
+    lengths = [int(n) for n in results[0]["seconds_by_length"]]
+    first = results[0]["seconds_by_length"][str(lengths[0])]
+    left.plot(lengths, [first * n / lengths[0] for n in lengths], "k:", label="linear")
     left.set_xscale("log")
     left.set_yscale("log")
     left.set_xlabel("record length (characters)")
@@ -182,6 +185,7 @@ def _shown(path: Path) -> str:
 
 def markdown(report: Dict[str, Any]) -> str:
     results, peer = report["results"], report["results"][0]
+    lengths = list(peer["seconds_by_length"])
     reference = next((r for r in results if r["model"] == report["reference"]), None)
     lines = [
         "# Inference speed (CPU, 2 cores)",
@@ -198,15 +202,16 @@ def markdown(report: Dict[str, Any]) -> str:
         "| model | chars/s | x spaCy `ner` | "
         + ("x reference | " if reference else "")
         + " | ".join(STAGES)
-        + " | 1k chars (s) | 10k (s) | 100k (s) |",
-        "|---|---:|---:|" + "---:|" * (len(STAGES) + 3 + bool(reference)),
+        + "".join(f" | {int(n):,} chars (s)" for n in lengths)
+        + " |",
+        "|---|---:|---:|" + "---:|" * (len(STAGES) + len(lengths) + bool(reference)),
     ]
     for r in results:
         shares = r["stage_share"] or {}
         cells = [f"{r['chars_per_second']:,.0f}", f"{r['chars_per_second'] / peer['chars_per_second']:.2f}"]
         cells += [f"{r['chars_per_second'] / reference['chars_per_second']:.2f}"] if reference else []
         cells += [f"{100 * shares[stage]:.0f}%" if stage in shares else "" for stage in STAGES]
-        cells += [f"{r['seconds_by_length'][str(n)]:.2f}" for n in LENGTHS]
+        cells += [f"{seconds:.2f}" for seconds in r["seconds_by_length"].values()]
         lines.append(f"| `{r['model']}` | " + " | ".join(cells) + " |")
     if reference:
         lines += ["", f"Reference: `{reference['model']}`, measured in the same run."]
@@ -223,10 +228,12 @@ def main() -> None:
     parser.add_argument("--backbone", help="paths.backbone for --initialised configs, e.g. assets/m3e-small")
     parser.add_argument("--reference", help="a row to give every speed as a ratio to as well")
     parser.add_argument("--test", type=Path, default=ROOT / "corpus" / "test.spacy")
+    parser.add_argument("--records", type=int, help="only the first N test records (default: all)")
+    parser.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS), help="record lengths to time")
     parser.add_argument("--note", default="", help="the conditions, e.g. threads and what else ran")
     args = parser.parse_args()
     gold = DocBin().from_disk(args.test)
-    texts = [doc.text for doc in gold.get_docs(Vocab())]
+    texts = [doc.text for doc in gold.get_docs(Vocab())][: args.records]
     rows = pipelines(args, gold)
     if args.reference and args.reference not in rows:
         parser.error(f"--reference {args.reference!r} is not one of the rows: {', '.join(rows)}")
@@ -234,7 +241,7 @@ def main() -> None:
         **provenance("speed", args.note),
         "texts": f"{_shown(args.test)} ({len(texts)} records, {sum(map(len, texts))} characters)",
         "reference": args.reference,
-        "results": measure(rows, texts),
+        "results": measure(rows, texts, args.lengths),
     }
     report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = ROOT / "benchmarks"
