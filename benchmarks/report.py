@@ -119,9 +119,9 @@ def fmt_parameters(parameters) -> str:
     )
 
 
-def ablation_lines(ours: dict, idle_speed: dict) -> list:
+def ablation_lines(ours: dict, side_by_side_speed: dict) -> list:
     """One table per ablation group whose baseline has been run: F1 and its change, and the
-    idle side-by-side speed from SPEED.md where the model was measured there."""
+    side-by-side speed from SPEED.md where the model was measured there."""
     lines = []
     for table, heading in ABLATION_TABLES.items():
         compared = comparisons(table)
@@ -135,12 +135,12 @@ def ablation_lines(ours: dict, idle_speed: dict) -> list:
             "",
             f"### {heading}",
             "",
-            "| config | adds | seeds | F1 | vs. baseline | chars/s (idle, SPEED.md) |",
+            "| config | adds | seeds | F1 | vs. baseline | chars/s (SPEED.md) |",
             "|---|---|---|---:|---:|---:|",
         ]
         for config, added in rows:
             r = ours[config]
-            speed = idle_speed.get(config)
+            speed = side_by_side_speed.get(config)
             lines.append(
                 f"| `{config}` | {added} | {fmt_seeds(r)} | {fmt_f1(r)} | {r['ents_f'] - base:+.2f} | "
                 f"{'' if speed is None else f'{speed:,.0f}'} |"
@@ -293,9 +293,9 @@ def spark_lines() -> list:
     return lines
 
 
-def imconvnet_lines(ours: dict, idle_speed: dict) -> list:
+def imconvnet_lines(ours: dict, side_by_side_speed: dict) -> list:
     """Each measured model beside its twin with the slim imConvNet between its features and its BiLSTM,
-    with their idle side-by-side speed from SPEED.md where both were measured there."""
+    with their side-by-side speed from SPEED.md where both were measured there."""
     pairs = [(without, with_) for without, with_, _ in comparisons("imconvnet") if without in ours and with_ in ours]
     if not pairs:
         return []
@@ -306,14 +306,14 @@ def imconvnet_lines(ours: dict, idle_speed: dict) -> list:
         "Paper 004's question on our models: the same model with imConvNet (channels 32-256) between its input",
         "and its BiLSTM. The imConvNet configs warm the learning rate up and decay it (the conv stack diverged at",
         "the constant rate), and `imconvnet_slim_bilstm_crf` stops at 1,200 steps instead of 2,000 (its dev F1",
-        "peaked at step 800); nothing else differs. Speed: the idle side-by-side run of SPEED.md.",
+        "peaked at step 800); nothing else differs. Speed: the side-by-side run of SPEED.md.",
         "",
         "| without | F1 | parameters | with imConvNet | F1 | parameters | change | chars/s with vs. without |",
         "|---|---:|---:|---|---:|---:|---:|---:|",
     ]
     for without, with_ in pairs:
         a, b = ours[without], ours[with_]
-        speeds = idle_speed.get(without), idle_speed.get(with_)
+        speeds = side_by_side_speed.get(without), side_by_side_speed.get(with_)
         speed = f"{speeds[1]:,.0f} vs. {speeds[0]:,.0f}" if None not in speeds else ""
         lines.append(
             f"| `{without}` | {fmt_f1(a)} | {fmt_parameters(a.get('parameters'))} | `{with_}` | {fmt_f1(b)} | "
@@ -396,7 +396,7 @@ def training_cost_lines() -> list:
     return lines
 
 
-def idle_chars_per_second() -> dict:
+def side_by_side_chars_per_second() -> dict:
     """config name -> chars/s of its seed-0 model in the side-by-side speed run, if there was one."""
     speed = measured("speed")
     if speed is None:
@@ -563,7 +563,7 @@ def main() -> None:
         "F1 is the mean over the seeds listed (± sample standard deviation when there is more than one).",
         "Speed is whole-pipeline annotation of the test texts (`nlp.pipe`, batch 32), in characters/second, taken",
         "right after training; where runs shared the machine (see each JSON's `note`) it is only indicative:",
-        "[SPEED.md](SPEED.md) compares speed side by side with spaCy's `ner` on an otherwise idle machine.",
+        "[SPEED.md](SPEED.md) compares speed side by side with spaCy's `ner` in one process.",
         "",
         "| config | seeds | P | R | F1 | vs. spaCy `ner` | parameters | train (min) | chars/s | peak RSS (MB) |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -597,15 +597,15 @@ def main() -> None:
             f"| `{config}` | {fmt(ours[config]['ents_f'])} | {row} | {f:.2f} | {note} |"
             for config, row, f, note in beside
         ]
-    idle_speed = idle_chars_per_second()
-    lines += ablation_lines(ours, idle_speed)
+    side_by_side_speed = side_by_side_chars_per_second()
+    lines += ablation_lines(ours, side_by_side_speed)
     lines += lever_lines(ours)
     lines += adaptation_lines()
     lines += precision_lines()
     lines += spark_lines()
     lines += nested_lines()
     lines += reproduction_lines()
-    lines += imconvnet_lines(ours, idle_speed)
+    lines += imconvnet_lines(ours, side_by_side_speed)
     lines += error_kind_lines()
     lines += fusion_weight_lines()
     lines += training_cost_lines()
