@@ -26,7 +26,11 @@ def build_parser() -> Parser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run_reporting_errors(build_parser().parse_args(argv))
+
+
+def run_reporting_errors(args: argparse.Namespace) -> int:
+    """Run a parsed command; a bad input or path is one line on stderr and exit status 1, not a traceback."""
     try:
         args.run(args)
     except (FileNotFoundError, ValueError) as error:

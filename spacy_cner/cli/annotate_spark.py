@@ -141,13 +141,10 @@ def run(args: argparse.Namespace) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="annotate_spark.py", description=__doc__)
     configure(parser)
-    args = parser.parse_args(argv)
-    try:
-        run(args)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    parser.set_defaults(run=run)
+    from spacy_cner.__main__ import run_reporting_errors  # here: __main__ imports this module
+
+    return run_reporting_errors(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@ and serialization that refuses a model directory whose files do not belong toget
 
 import hashlib
 from pathlib import Path
-from typing import Any, Dict, Iterable, Union
+from typing import Any, Dict, Iterable, Optional, Union
 
 import srsly
 from spacy import util
 from spacy.pipeline import TrainablePipe
-from thinc.api import Model
+from spacy.training import Example, validate_examples
+from thinc.api import Model, Optimizer, set_dropout_rate
 
 
 class LabelledPipe(TrainablePipe):
@@ -23,6 +24,29 @@ class LabelledPipe(TrainablePipe):
     @property
     def output_layer(self) -> Model:
         return self.model
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """One step on ``examples``: the model's output, its loss (``get_loss``) and the gradient back."""
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, f"{type(self).__name__}.update")
+        self._require_initialized()
+        set_dropout_rate(self.model, drop)
+        outputs, backprop = self.model.begin_update([eg.predicted for eg in examples])
+        loss, d_outputs = self.get_loss(examples, outputs)
+        backprop(d_outputs)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
 
     @property
     def labels(self) -> tuple:
