@@ -6,7 +6,9 @@ and either no ``base`` (a whole config) or a ``base`` variant and optional
 changes. The rest of the file is the overlay: only what differs. Overlays merge
 section by section, except that a section naming another registered function
 (``@architectures``, ``@schedules``, ...) replaces the base's section whole, since
-its arguments are another function's.
+its arguments are another function's. An empty section always means the base's,
+unchanged: so a replacing section can keep an argument section of the base, as
+mixins/spans.cfg keeps the features and encoder when it swaps the CRF for spans.
 
     python configs/build.py           # write configs/*.cfg
     python configs/build.py --check   # fail if a committed config differs from its build
@@ -47,9 +49,25 @@ def overlay(base: Section, changes: Section) -> Section:
         current = merged.get(key)
         if isinstance(current, dict) and isinstance(value, dict) and same_function(current, value):
             merged[key] = overlay(current, value)
+        elif isinstance(current, dict) and isinstance(value, dict):
+            merged[key] = _replace(current, value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+def _replace(current: Section, replacement: Section) -> Section:
+    """``replacement`` whole, except that its empty sections keep ``current``'s."""
+    replaced: Section = {}
+    for key, value in replacement.items():
+        kept = current.get(key)
+        if value == {} and isinstance(kept, dict):
+            replaced[key] = copy.deepcopy(kept)
+        elif isinstance(value, dict):
+            replaced[key] = _replace(kept if isinstance(kept, dict) else {}, value)
+        else:
+            replaced[key] = copy.deepcopy(value)
+    return replaced
 
 
 def read(path: Path) -> Tuple[Section, Section]:

@@ -33,6 +33,36 @@ def test_overlays_merge_sections_and_replace_a_section_naming_another_function()
     assert base["model"]["width"] == 8  # the base is not modified
 
 
+def test_an_empty_section_keeps_the_base_one_even_under_a_replaced_section():
+    base = {"model": {"@architectures": "A.v1", "width": 8, "encoder": {"@architectures": "E.v1", "depth": 2}}}
+    swapped = build.overlay(base, {"model": {"@architectures": "B.v1", "encoder": {}, "head": {"size": 3}}})
+    assert swapped == {
+        "model": {"@architectures": "B.v1", "encoder": {"@architectures": "E.v1", "depth": 2}, "head": {"size": 3}}
+    }
+
+
+def test_the_spans_mixin_swaps_only_the_decoder_and_the_score():
+    flat_model, span_model = flat(build.build("bert_full_frozen")), flat(build.build("spans_bert_frozen"))
+    differing = {
+        key for key in flat_model.keys() | span_model.keys() if flat_model.get(key, "∅") != span_model.get(key, "∅")
+    }
+    assert {key for key in differing if key.startswith("components.ner.model.features")} == set()
+    assert {key for key in differing if key.startswith("components.ner.model.encoder")} == set()
+    assert sorted(differing) == sorted(
+        [
+            "components.ner.factory",
+            "components.ner.spans_key",
+            "components.ner.write_ents",
+            "components.ner.model.@architectures",
+            "components.ner.model.scorer.@architectures",
+            "components.ner.model.scorer.max_length",
+            "components.ner.model.scorer.head_width",
+        ]
+        + [f"training.score_weights.{key}" for key in ("ents_f", "ents_p", "ents_r")]
+        + [f"training.score_weights.spans_sc_{key}" for key in ("f", "p", "r", "per_type")]
+    )
+
+
 def own_settings(name: str) -> Dict[str, Any]:
     """What a variant's own overlay sets, as dotted paths."""
     flat: Dict[str, Any] = {}
