@@ -73,3 +73,13 @@ def test_every_comparison_a_variant_declares_names_a_config_and_a_table_the_repo
         "bert_full_frozen",
         "bert_full",
     ]
+
+
+def test_the_readme_layout_table_names_every_module_of_the_package():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    package = ROOT / "spacy_cner"
+    modules = [p.name + "/" for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
+    modules += [p.name for p in package.glob("*.py") if p.stem not in ("__init__", "__main__")]
+    assert len(modules) > 10
+    assert sorted(m for m in modules if f"{m}`" not in layout) == []
