@@ -585,9 +585,13 @@ def main() -> None:
         "Speed is whole-pipeline annotation of the test texts (`nlp.pipe`, batch 32), in characters/second, taken",
         "right after training; where runs shared the machine (see each JSON's `note`) it is only indicative:",
         "[SPEED.md](SPEED.md) compares speed side by side with spaCy's `ner` in one process.",
+        "Commit: the commit the run trained at, with its library versions, config and input hashes and dev curve in",
+        "the JSON; runs without one were recorded before those were kept (the `bilstm_crf` rerun below checks such",
+        "a figure).",
         "",
-        "| config | seeds | P | R | F1 | vs. spaCy `ner` | parameters | train (min) | chars/s | peak RSS (MB) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| config | seeds | P | R | F1 | vs. spaCy `ner` | parameters | train (min) | chars/s | peak RSS (MB) "
+        "| commit |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     peer = measured(PEER_CONFIG)
     for r in results:
@@ -595,7 +599,8 @@ def main() -> None:
         lines.append(
             f"| `{r['config']}` | {fmt_seeds(r)} | {fmt(r['ents_p'])} | {fmt(r['ents_r'])} | {fmt_f1(r)} | "
             f"{versus} | {fmt_parameters(r.get('parameters'))} | "
-            f"{r['train_seconds'] / 60:.1f} | {r['chars_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} |"
+            f"{r['train_seconds'] / 60:.1f} | {r['chars_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} | "
+            f"{r['commit'][:7] if 'commit' in r else ''} |"
         )
     lines += ["", "## Per-type F1", "", "| config | " + " | ".join(TYPES) + " |", "|---|" + "---:|" * len(TYPES)]
     for r in results:
