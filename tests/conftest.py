@@ -39,11 +39,15 @@ def blank_char_nlp() -> Language:
     return spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": "spacy_cner.CharTokenizer.v1"}}})
 
 
-def make_examples(nlp: Language) -> List[Example]:
+def make_examples(nlp: Language, spans_key: Optional[str] = None) -> List[Example]:
+    """The synthetic sentences with their entities as ents (and in ``doc.spans[spans_key]`` if given).
+    Entities expand to whole tokens, for tokenizers that are not one token per character."""
     examples = []
     for text, ents in EMR_SENTENCES:
         reference = nlp.make_doc(text)
-        reference.ents = [reference.char_span(s, e, label=label) for s, e, label in ents]
+        reference.ents = [reference.char_span(s, e, label=label, alignment_mode="expand") for s, e, label in ents]
+        if spans_key:
+            reference.spans[spans_key] = list(reference.ents)
         examples.append(Example(nlp.make_doc(text), reference))
     return examples
 

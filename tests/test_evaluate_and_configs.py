@@ -6,12 +6,11 @@ import pytest
 import spacy
 from spacy.cli.evaluate import evaluate as spacy_evaluate
 from spacy.tokens import DocBin
-from spacy.training import Example
 from thinc.api import Config
 
 from spacy_cner.__main__ import main
 
-from .conftest import EMR_SENTENCES, make_examples
+from .conftest import make_examples
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.cfg"))
 
@@ -63,23 +62,11 @@ def test_every_config_builds_a_cner_pipeline(path):
     assert config["initialize"]["after_init"]["@callbacks"] == "spacy_cner.warm_start.v1"
 
 
-def gold_examples(nlp, spans_key: str = "sc"):
-    """The synthetic sentences with their entities as ents and as spans, for whichever the pipe learns."""
-    examples = []
-    for text, ents in EMR_SENTENCES:
-        reference = nlp.make_doc(text)
-        spans = [reference.char_span(s, e, label=label, alignment_mode="expand") for s, e, label in ents]
-        reference.ents = spans
-        reference.spans[spans_key] = spans
-        examples.append(Example(nlp.make_doc(text), reference))
-    return examples
-
-
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_every_config_initializes_and_trains_a_step_on_tiny_data(path, tiny_bert):
     config = Config().from_disk(path, overrides={"paths.backbone": str(tiny_bert)})
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
-    examples = gold_examples(nlp)
+    examples = make_examples(nlp, spans_key="sc")
     optimizer = nlp.initialize(lambda: examples)
     losses = nlp.update(examples, sgd=optimizer)
     assert losses["ner"] > 0 and numpy.isfinite(losses["ner"])
