@@ -5,7 +5,18 @@ import argparse
 import sys
 from typing import List, Optional
 
-from .cli import adapt, annotate, annotate_spark, backbone, codes, convert, evaluate, fetch, pseudo_label
+from .cli import (
+    adapt,
+    annotate,
+    annotate_spark,
+    backbone,
+    codes,
+    convert,
+    evaluate,
+    fetch,
+    pseudo_label,
+    run_reporting_errors,
+)
 
 COMMAND_MODULES = (fetch, convert, evaluate, annotate, annotate_spark, codes, backbone, adapt, pseudo_label)
 
@@ -27,16 +38,6 @@ def build_parser() -> Parser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     return run_reporting_errors(build_parser().parse_args(argv))
-
-
-def run_reporting_errors(args: argparse.Namespace) -> int:
-    """Run a parsed command; a bad input or path is one line on stderr and exit status 1, not a traceback."""
-    try:
-        args.run(args)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
 
 
 if __name__ == "__main__":

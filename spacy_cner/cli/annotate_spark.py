@@ -23,6 +23,7 @@ from typing import List, Optional
 
 # Absolute imports: spark-submit runs this file as a script.
 from spacy_cner.annotation import PIECE_LENGTH
+from spacy_cner.cli import run_reporting_errors
 from spacy_cner.model_loading import PRECISIONS, check_pipeline_location
 
 
@@ -142,8 +143,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="annotate_spark.py", description=__doc__)
     configure(parser)
     parser.set_defaults(run=run)
-    from spacy_cner.__main__ import run_reporting_errors  # here: __main__ imports this module
-
     return run_reporting_errors(parser.parse_args(argv))
 
 
