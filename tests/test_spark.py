@@ -187,7 +187,7 @@ def test_a_killed_driver_then_a_rerun_gives_the_same_result(model_dir, archive, 
     rerun = subprocess.run(spark_command(model_dir, folder, output), cwd=ROOT, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert "interrupted run: redoing it" in rerun.stderr
-    assert f"wrote {len(texts)} records" in rerun.stdout
+    assert f"wrote {len(texts)} records" in rerun.stderr
     rows = [json.loads(line) for part in sorted(output.glob("part-*")) for line in part.read_text().splitlines()]
     ids = [row["id"] for row in rows]
     assert sorted(ids) == sorted(texts) and len(ids) == len(set(ids))

@@ -10,6 +10,7 @@ from ..backbone.adapt import Adapter, AdaptSettings, load_masked_lm, make_window
 from ..backbone.hub import resolve_backbone
 from ..data.lexicon import DEFAULT_LEXICON, read_lexicon
 from ..data.unlabelled import drop_overlapping, read_texts
+from . import good, info
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
@@ -50,16 +51,16 @@ def run(args: argparse.Namespace) -> None:
     texts = [text for path in args.texts for text in read_texts(path, args.text_field, args.csv_columns)]
     evaluation = [text for path in args.exclude for text in read_texts(path, args.text_field, args.csv_columns)]
     texts, dropped = drop_overlapping(texts, evaluation)
-    print(f"{len(texts):,} texts ({sum(map(len, texts)):,} chars); {dropped:,} refused for sharing text with --exclude")
+    info(f"{len(texts):,} texts ({sum(map(len, texts)):,} chars); {dropped:,} refused for sharing text with --exclude")
     if not texts:
         raise ValueError("No text to pretrain on")
     masked_lm = load_masked_lm(resolve_backbone(args.backbone), settings.seed)
     windows = make_windows(texts, masked_lm[1], jieba_segmenter(args.lexicon), settings.max_length)
     adapter = Adapter(masked_lm, args.output, windows, settings)
     if adapter.resume():
-        print(f"resuming from the checkpoint at step {adapter.step}")
+        info(f"resuming from the checkpoint at step {adapter.step}")
     if adapter.head_is_new:
-        print("the backbone has no MLM head: a new one (decoder tied to the input embeddings) is fitted first")
+        info("the backbone has no MLM head: a new one (decoder tied to the input embeddings) is fitted first")
     adapter.report.update(
         {"backbone": args.backbone, "texts": [str(p) for p in args.texts], "excluded": [str(p) for p in args.exclude]}
     )
@@ -67,4 +68,4 @@ def run(args: argparse.Namespace) -> None:
     report = adapter.run()
     adapter.save()
     print(json.dumps({key: report[key] for key in ("before", "after")}))
-    print(f"adapted backbone in {args.output}: train with --paths.backbone {args.output}")
+    good(f"adapted backbone in {args.output}: train with --paths.backbone {args.output}")

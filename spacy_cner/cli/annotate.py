@@ -45,6 +45,7 @@ from tqdm import tqdm
 
 from ..annotation import PIECE_LENGTH, Outcome, annotate_texts, parse_json_record
 from ..model_loading import PRECISIONS, load_pipeline
+from . import good, info, warn
 
 PALETTE = ["#f4a582", "#92c5de", "#b8e186", "#fdb863", "#c2a5cf", "#80cdc1", "#f1b6da", "#d9d9d9"]
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -297,7 +298,7 @@ def annotate_into(output: Output, args: argparse.Namespace, fmt: str) -> None:
                             stop = InputError(f"{args.input}:{line.number}: {error} (stopped: --on-error stop)")
                             break
                         summary.skipped.append((line.number, error))
-                        print(f"warning: {args.input}:{line.number}: {error} (skipped)", file=sys.stderr)
+                        warn(f"{args.input}:{line.number}: {error} (skipped)")
                         continue
                     line.record[args.entities_field] = outcome.entities
                     rows.append(json.dumps(line.record, ensure_ascii=False) + "\n")
@@ -314,7 +315,7 @@ def annotate_into(output: Output, args: argparse.Namespace, fmt: str) -> None:
                     raise stop
         output.finish()
     finally:
-        print(summary.report(time.perf_counter() - started), file=sys.stderr)
+        info(summary.report(time.perf_counter() - started))
     if args.html:
         write_html(html, args.html)
 
@@ -427,4 +428,4 @@ def write_html(records: List[Dict[str, Any]], path: Path) -> None:
     colors = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
     html = displacy.render(records, style="ent", page=True, manual=True, options={"colors": colors})
     path.write_text(html, encoding="utf-8")
-    print(f"wrote {path} ({len(records)} records)", file=sys.stderr)
+    good(f"wrote {path} ({len(records)} records)")

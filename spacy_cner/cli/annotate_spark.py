@@ -23,7 +23,7 @@ from typing import List, Optional
 
 # Absolute imports: spark-submit runs this file as a script.
 from spacy_cner.annotation import PIECE_LENGTH
-from spacy_cner.cli import run_reporting_errors
+from spacy_cner.cli import good, run_reporting_errors, warn
 from spacy_cner.model_loading import PRECISIONS, check_pipeline_location
 
 
@@ -131,12 +131,12 @@ def run(args: argparse.Namespace) -> None:
         precision=args.precision,
     )
     if redo:
-        print(f"{output} holds an interrupted run: redoing it", file=sys.stderr)
+        warn(f"{output} holds an interrupted run: redoing it")
     cner_spark.write_records(annotated, str(output), args.output_format)
     written = spark.read.parquet(str(output)) if args.output_format == "parquet" else spark.read.json(str(output))
     counts = written.agg(F.count("*").alias("rows"), F.count(args.error_field).alias("errors")).first()
     seconds = time.perf_counter() - started
-    print(f"wrote {counts['rows']} records to {output} ({counts['errors']} with an error) in {seconds:.1f} s")
+    good(f"wrote {counts['rows']} records to {output} ({counts['errors']} with an error) in {seconds:.1f} s")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

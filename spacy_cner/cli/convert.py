@@ -12,6 +12,7 @@ from ..data import yidu_s4k
 from ..data.labels import YIDU_S4K_LABELS, invert, load_label_map
 from ..data.readers import read_char_conll, read_cmeee, read_span_jsonl
 from ..data.records import Record, records_to_docs, relabel, split_records
+from . import good
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
@@ -103,7 +104,7 @@ def convert_cmeee(args: argparse.Namespace) -> None:
     dataset = f"{args.input.name} split into train / dev / test with seed {args.seed}"
     split_file = {"dataset": dataset, "source": str(args.input), "seed": args.seed, "records": split}
     (args.output_dir / "split.json").write_text(json.dumps(split_file) + "\n", encoding="utf-8")
-    print(f"{args.output_dir}/split.json: record indices of each part (seed {args.seed})")
+    good(f"{args.output_dir}/split.json: record indices of each part (seed {args.seed})")
 
 
 def write_docbin(records: List[Record], path: Path, spans_key: Optional[str] = None) -> Counter:
@@ -112,5 +113,5 @@ def write_docbin(records: List[Record], path: Path, spans_key: Optional[str] = N
     DocBin(docs=docs, store_user_data=False).to_disk(path)
     counts = Counter(span.label_ for doc in docs for span in (doc.spans[spans_key] if spans_key else doc.ents))
     summary = ", ".join(f"{label} {counts[label]}" for label in sorted(counts))
-    print(f"{path}: {len(docs)} records, {sum(counts.values())} entities ({summary})")
+    good(f"{path}: {len(docs)} records, {sum(counts.values())} entities ({summary})")
     return counts

@@ -8,6 +8,7 @@ from typing import Any, Dict
 
 from ..evaluation import evaluate
 from ..model_loading import PRECISIONS
+from . import good
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
@@ -73,4 +74,4 @@ def run(args: argparse.Namespace) -> None:
         (args.output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
         (args.output_dir / "metrics.md").write_text(table)
         plot_per_type_f1(metrics, args.output_dir / "per_type_f1.png")
-        print(f"wrote {args.output_dir}/metrics.json, metrics.md, per_type_f1.png")
+        good(f"wrote {args.output_dir}/metrics.json, metrics.md, per_type_f1.png")

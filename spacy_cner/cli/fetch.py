@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from ..data import yidu_s4k
+from . import good, warn
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
@@ -16,5 +17,5 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> None:
     for warning in yidu_s4k.fetch(args.dest, args.local, args.download):
-        print(f"warning: {warning}")
-    print(f"Yidu-S4K is in {args.dest}")
+        warn(warning)
+    good(f"Yidu-S4K is in {args.dest}")

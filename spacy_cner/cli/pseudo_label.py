@@ -8,6 +8,7 @@ from ..data.pseudo_labels import pseudo_label
 from ..data.records import records_to_docs
 from ..data.unlabelled import drop_overlapping, read_texts
 from ..model_loading import load_pipeline
+from . import good
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> None:
     records, stats = pseudo_label(load_pipeline(args.model), texts, args.threshold, args.keep_empty)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     DocBin(docs=records_to_docs(records), store_user_data=False).to_disk(args.output)
-    print(
+    good(
         f"{args.output}: {stats.kept:,} of {stats.sentences:,} sentences kept with {stats.entities:,} entities; "
         f"{stats.below_threshold:,} had an entity below {args.threshold}; "
         f"{refused:,} texts refused for sharing text with --exclude"
