@@ -112,6 +112,13 @@ def fmt_seeds(result: dict) -> str:
     return ",".join(str(run["seed"]) for run in result["runs"])
 
 
+def fmt_settings(result: dict) -> str:
+    """The run's changes to its config other than paths, short: ``hidden_width 256, max_steps 600``."""
+    overrides = result.get("overrides") or []
+    pairs = [(flag, value) for flag, value in zip(overrides[::2], overrides[1::2]) if not flag.startswith("--paths.")]
+    return ", ".join(f"{flag.rsplit('.', 1)[-1]} {value}" for flag, value in pairs)
+
+
 def fmt_f1(result: dict) -> str:
     """Mean F1 over the seeds, with the spread when there are several."""
     spread = result.get("ents_f_std")
@@ -482,16 +489,17 @@ def nested_lines() -> list:
         "outermost entities, is scored with its `doc.ents` against all of them. Nested: gold entities that overlap",
         "another gold entity (inside it or around it).",
         "",
-        "| run | config | seeds | P | R | F1 | recall, nested | recall, not nested | chars/s |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| run | config | changed | seeds | P | R | F1 | recall, nested | recall, not nested | chars/s |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         recalls = [
             statistics.fmean(run[kind]["r"] for run in r["runs"]) for kind in ("recall_nested", "recall_not_nested")
         ]
         lines.append(
-            f"| `{r.get('name', r['config'])}` | `{r['config']}` | {fmt_seeds(r)} | {fmt(r['ents_p'])} | "
-            f"{fmt(r['ents_r'])} | {fmt_f1(r)} | {recalls[0]:.2f} | {recalls[1]:.2f} | {r['chars_per_second']:,.0f} |"
+            f"| `{r.get('name', r['config'])}` | `{r['config']}` | {fmt_settings(r)} | {fmt_seeds(r)} | "
+            f"{fmt(r['ents_p'])} | {fmt(r['ents_r'])} | {fmt_f1(r)} | {recalls[0]:.2f} | {recalls[1]:.2f} | "
+            f"{r['chars_per_second']:,.0f} |"
         )
     lines += [
         "",

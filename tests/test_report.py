@@ -83,3 +83,18 @@ def test_the_readme_layout_table_names_every_module_of_the_package():
     modules += [p.name for p in package.glob("*.py") if p.stem not in ("__init__", "__main__")]
     assert len(modules) > 10
     assert sorted(m for m in modules if f"{m}`" not in layout) == []
+
+
+def test_a_runs_settings_show_what_it_changed_but_not_its_paths():
+    result = {
+        "overrides": [
+            "--paths.backbone",
+            "assets/m3e-small",
+            "--components.ner.model.encoder.hidden_width",
+            "256",
+            "--training.max_steps",
+            "600",
+        ]
+    }
+    assert report.fmt_settings(result) == "hidden_width 256, max_steps 600"
+    assert report.fmt_settings({"overrides": []}) == ""
