@@ -40,7 +40,7 @@ def test_the_command_writes_a_training_file_and_refuses_evaluation_text(model_di
     output = tmp_path / "pseudo.spacy"
     args = [str(model_dir), str(output), str(source), "--threshold", "0.5", "--exclude", str(evaluation)]
     assert main(["pseudo-label", *args]) == 0
-    assert "1 texts refused" in capsys.readouterr().out
+    assert "1 texts refused" in capsys.readouterr().err
     docs = list(DocBin().from_disk(output).get_docs(spacy.blank("zh").vocab))
     assert docs and all(UNLABELLED[0].find(doc.text) < 0 for doc in docs)
     assert {ent.label_ for doc in docs for ent in doc.ents} <= set(LABELS)
