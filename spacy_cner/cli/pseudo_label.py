@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> None:
     texts = [text for path in args.texts for text in read_texts(path, args.text_field, args.csv_columns)]
     evaluation = [text for path in args.exclude for text in read_texts(path, args.text_field, args.csv_columns)]
     texts, refused = drop_overlapping(texts, evaluation)
-    records, stats = pseudo_label(load_pipeline(args.model), texts, args.threshold, args.keep_empty)
+    records, stats = pseudo_label(load_pipeline(args.model), texts, args.threshold, args.keep_empty, progress=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     DocBin(docs=records_to_docs(records), store_user_data=False).to_disk(args.output)
     good(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Tuple
 
 from spacy.language import Language
+from tqdm import tqdm
 
 from ..annotation import sentences, text_problem
 from .records import Entity, Record
@@ -25,14 +26,22 @@ class PseudoLabelStats:
 
 
 def pseudo_label(
-    nlp: Language, texts: Iterable[str], threshold: float, keep_empty: bool = False, batch_size: int = 64
+    nlp: Language,
+    texts: Iterable[str],
+    threshold: float,
+    keep_empty: bool = False,
+    batch_size: int = 64,
+    progress: bool = False,
 ) -> Tuple[List[Record], PseudoLabelStats]:
+    """The confident sentences of ``texts``; ``progress`` shows a bar on stderr (when it is a terminal)."""
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"the confidence threshold must be in (0, 1], got {threshold}")
     stats = PseudoLabelStats()
     candidates = [s for text in texts if text_problem(text) is None for s in sentences(text)]
     records = []
-    for doc in nlp.pipe(candidates, batch_size=batch_size):
+    docs = nlp.pipe(candidates, batch_size=batch_size)
+    shown = dict(desc="pseudo-labelling", total=len(candidates), unit=" sentences", disable=None if progress else True)
+    for doc in tqdm(docs, **shown):
         stats.sentences += 1
         confidences = [ent._.confidence for ent in doc.ents]
         if any(confidence is None for confidence in confidences):
