@@ -51,10 +51,14 @@ def _torch_threads() -> int:
     return torch.get_num_threads()
 
 
-def git_commit() -> str:
-    """The commit the run was made from, marked ``-dirty`` when tracked files differ from it."""
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT).returncode != 0
+# Results and prose change while runs go on; they do not change what a run trains.
+NOT_CODE = (":(exclude)benchmarks/results", ":(exclude)*.md")
+
+
+def git_commit(root: Path = ROOT) -> str:
+    """The commit the run was made from, marked ``-dirty`` when tracked files other than results and prose differ."""
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", ".", *NOT_CODE], cwd=root).returncode != 0
     return commit + ("-dirty" if dirty else "")
 
 
@@ -292,6 +296,15 @@ def main() -> None:
     print(json.dumps({k: result[k] for k in ("config", "ents_p", "ents_r", "ents_f", "train_seconds")}))
 
 
+def merge_runs(earlier: Optional[Dict[str, Any]], run: Dict[str, Any], overrides: List[str]) -> List[Dict[str, Any]]:
+    """The runs of ``earlier`` made with the same overrides, with ``run`` in place of its seed's, by seed. Each run
+    keeps its own note (older files kept one per file), so a replaced run's note goes with it."""
+    kept = []
+    if earlier is not None and earlier["overrides"] == overrides:
+        kept = [{"note": earlier.get("note", ""), **other} for other in earlier["runs"] if other["seed"] != run["seed"]]
+    return sorted(kept + [run], key=lambda other: other["seed"])
+
+
 def save(
     config: str,
     name: str,
@@ -304,14 +317,10 @@ def save(
     """Add ``run`` to results/<name>.json (replacing a run of its seed made with the same overrides) and rebuild
     RESULTS.md."""
     path = RESULTS / f"{name}.json"
-    runs, notes = [run], [note] if note else []
-    if path.exists():
-        earlier = json.loads(path.read_text())
-        if earlier["overrides"] == overrides:
-            runs = [other for other in earlier["runs"] if other["seed"] != run["seed"]] + runs
-            notes = [text for text in (earlier.get("note"), note) if text]
-    result = summarize(config, sorted(runs, key=lambda other: other["seed"]), overrides, inputs, dataset)
-    result["note"] = "; ".join(dict.fromkeys(notes))
+    earlier = json.loads(path.read_text()) if path.exists() else None
+    runs = merge_runs(earlier, {**run, "note": note}, overrides)
+    result = summarize(config, runs, overrides, inputs, dataset)
+    result["note"] = "; ".join(dict.fromkeys(other["note"] for other in runs if other["note"]))
     result["name"] = name
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

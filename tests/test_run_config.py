@@ -1,0 +1,42 @@
+"""How benchmarks/run_config.py merges a new run into a results file."""
+
+import importlib.util
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("run_config", ROOT / "benchmarks" / "run_config.py")
+run_config = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(run_config)
+
+
+def test_a_rerun_replaces_its_seed_and_takes_its_note_with_it():
+    earlier = {"overrides": ["--x", "1"], "note": "alone on the machine", "runs": [{"seed": 0}, {"seed": 1}]}
+    runs = run_config.merge_runs(earlier, {"seed": 0, "note": "beside another run"}, ["--x", "1"])
+    assert runs == [{"seed": 0, "note": "beside another run"}, {"seed": 1, "note": "alone on the machine"}]
+
+
+def test_runs_with_other_overrides_are_not_kept():
+    earlier = {"overrides": ["--x", "1"], "note": "old", "runs": [{"seed": 1, "note": "old"}]}
+    assert run_config.merge_runs(earlier, {"seed": 0, "note": ""}, ["--x", "2"]) == [{"seed": 0, "note": ""}]
+    assert run_config.merge_runs(None, {"seed": 0, "note": ""}, []) == [{"seed": 0, "note": ""}]
+
+
+def test_results_and_prose_do_not_make_a_run_dirty(tmp_path):
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True)
+
+    files = {"README.md": "a", "benchmarks/results/x.json": "{}", "spacy_cner/layer.py": "x = 1"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "start")
+    head = run_config.git_commit(tmp_path)
+    assert len(head) == 40
+    (tmp_path / "README.md").write_text("b")
+    (tmp_path / "benchmarks/results/x.json").write_text("{1}")
+    assert run_config.git_commit(tmp_path) == head
+    (tmp_path / "spacy_cner/layer.py").write_text("x = 2")
+    assert run_config.git_commit(tmp_path) == head + "-dirty"
