@@ -29,6 +29,7 @@ from typing import Any, Dict, List, Optional
 import spacy
 from spacy.language import Language
 from spacy.tokens import DocBin
+from thinc.api import Config
 
 from spacy_cner.evaluation import evaluate
 
@@ -98,19 +99,24 @@ def sha256_of(path: Path) -> str:
 
 
 def inputs_fingerprint(config: str, corpus: Path, overrides: List[str]) -> Dict[str, str]:
-    """Hashes of what the figures depend on: the config, the corpus files and any backbone or warm start."""
-    hashes = {f"configs/{config}.cfg": sha256_of(ROOT / "configs" / f"{config}.cfg")}
-    for name in ("train.spacy", "dev.spacy", "test.spacy"):
-        path = (corpus / name).resolve()
-        hashes[str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)] = sha256_of(path)
-    for flag, value in zip(overrides, overrides[1:]):
-        if (
-            flag in ("--paths.train", "--paths.backbone", "--paths.warm_start")
-            and "{seed}" not in value
-            and Path(value).exists()
-        ):
-            hashes[value] = sha256_of(Path(value))
+    """Hashes of what the figures depend on: the config, the test set and every file its [paths] name once the
+    corpus and the overrides are applied (training records, pseudo-labels, backbone, warm start)."""
+    cfg = ROOT / "configs" / f"{config}.cfg"
+    paths = {**Config().from_disk(cfg, interpolate=False)["paths"], **corpus_paths(corpus)}
+    paths.update(
+        {flag[len("--paths.") :]: value for flag, value in zip(overrides, overrides[1:]) if flag.startswith("--paths.")}
+    )
+    hashes = {f"configs/{config}.cfg": sha256_of(cfg)}
+    for value in [*paths.values(), str(corpus / "test.spacy")]:
+        if isinstance(value, str) and "{seed}" not in value and Path(value).exists():
+            path = Path(value).resolve()
+            hashes[str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)] = sha256_of(path)
     return hashes
+
+
+def corpus_paths(corpus: Path) -> Dict[str, str]:
+    """The [paths] a run sets from its corpus; the overrides come after, so they win."""
+    return {"train": str(corpus / "train.spacy"), "dev": str(corpus / "dev.spacy")}
 
 
 def dev_curve(train_log: str) -> List[Dict[str, float]]:
@@ -137,10 +143,7 @@ def train(config: str, seed: int, corpus: Path, output: Path, overrides: List[st
         str(ROOT / "configs" / f"{config}.cfg"),
         "--output",
         str(output),
-        "--paths.train",
-        str(corpus / "train.spacy"),
-        "--paths.dev",
-        str(corpus / "dev.spacy"),
+        *(part for key, value in corpus_paths(corpus).items() for part in (f"--paths.{key}", value)),
         "--system.seed",
         str(seed),
         *(override.format(seed=seed) for override in overrides),

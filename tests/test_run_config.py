@@ -40,3 +40,15 @@ def test_results_and_prose_do_not_make_a_run_dirty(tmp_path):
     assert run_config.git_commit(tmp_path) == head
     (tmp_path / "spacy_cner/layer.py").write_text("x = 2")
     assert run_config.git_commit(tmp_path) == head + "-dirty"
+
+
+def test_the_fingerprint_covers_every_file_the_config_reads(tmp_path):
+    for name in ("train.spacy", "dev.spacy", "test.spacy", "pseudo.spacy"):
+        (tmp_path / name).write_bytes(name.encode())
+    overrides = ["--paths.pseudo", str(tmp_path / "pseudo.spacy"), "--paths.warm_start", "training/x-seed{seed}"]
+    hashes = run_config.inputs_fingerprint("bilstm_crf_lexicon_distilled", tmp_path, overrides)
+    files = [str(tmp_path / name) for name in ("train.spacy", "dev.spacy", "pseudo.spacy", "test.spacy")]
+    assert sorted(hashes) == sorted(["configs/bilstm_crf_lexicon_distilled.cfg", *files])
+    (tmp_path / "pseudo.spacy").write_bytes(b"other pseudo-labels")
+    changed = run_config.inputs_fingerprint("bilstm_crf_lexicon_distilled", tmp_path, overrides)
+    assert [name for name in hashes if hashes[name] != changed[name]] == [str(tmp_path / "pseudo.spacy")]
