@@ -60,3 +60,10 @@ def test_length_buckets_bound_padding():
     assert sorted(i for b in buckets for i in b) == [0, 1, 3, 4, 5]
     for bucket in buckets:
         assert len(bucket) == 1 or max(lengths[i] for i in bucket) * len(bucket) <= 1000
+
+
+def test_length_buckets_keep_long_records_and_short_sentences_apart():
+    lengths = [400, 30, 420, 28, 30, 0, 410]
+    # by hand: 28, 30, 30 pad to 3 x 30 = 90 for 88 real; adding 400 would pad to 1600 for 488
+    assert length_buckets(lengths) == [[3, 1, 4], [0, 6, 2]]
+    assert length_buckets(lengths, max_waste=100.0) == [[3, 1, 4, 0, 6, 2]]
