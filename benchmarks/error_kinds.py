@@ -34,6 +34,7 @@ def main() -> None:
             "ents_f": round(metrics["ents_f"], 2),
             "n_entities": metrics["n_entities"],
             "error_kinds": metrics["error_kinds"],
+            "error_kinds_per_type": metrics["error_kinds_per_type"],
         }
         print(name, metrics["error_kinds"])
     payload = {

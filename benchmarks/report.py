@@ -365,6 +365,25 @@ def error_kind_lines() -> list:
         wrong = r["n_entities"] - counts["correct"]
         cells = " | ".join(f"{counts[kind]:,} ({100 * counts[kind] / wrong:.0f}%)" for kind in kinds)
         lines.append(f"| `{r['config']}` | {r['ents_f']:.2f} | {wrong:,} | {cells} | {counts['spurious']:,} |")
+    return lines + boundary_error_lines([r for r in errors["results"] if "error_kinds_per_type" in r])
+
+
+def boundary_error_lines(results: list) -> list:
+    """Per type, the gold entities each model found with a wrong boundary (of the right type or not)."""
+    if not results:
+        return []
+    labels = sorted({label for r in results for label in r["error_kinds_per_type"]})
+    lines = [
+        "",
+        "Gold entities found with a wrong boundary (right type or not), per type:",
+        "",
+        "| model | " + " | ".join(labels) + " |",
+        "|---|" + "---:|" * len(labels),
+    ]
+    for r in results:
+        counts = r["error_kinds_per_type"]
+        cells = [counts[label]["wrong_boundary"] + counts[label]["wrong_boundary_and_type"] for label in labels]
+        lines.append(f"| `{r['config']}` | " + " | ".join(f"{n:,}" for n in cells) + " |")
     return lines
 
 

@@ -5,7 +5,7 @@ the same as a missed entity. Telling these apart says what to work on: boundarie
 context), types (the features), or recall.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Dict, Iterable, List, Tuple
 
 from spacy.tokens import Doc
@@ -35,10 +35,20 @@ def gold_kind(gold: Entity, predicted: List[Entity]) -> str:
 def count_error_kinds(pairs: Iterable[Tuple[Doc, Doc]]) -> Dict[str, int]:
     """Counts over (gold doc, predicted doc) pairs: every gold entity by its kind, and the
     predictions that overlap no gold entity at all ("spurious")."""
-    counts: Counter = Counter({kind: 0 for kind in (*GOLD_KINDS, "spurious")})
+    total: Counter = Counter({kind: 0 for kind in (*GOLD_KINDS, "spurious")})
+    for counts in count_error_kinds_per_label(pairs).values():
+        total.update(counts)
+    return dict(total)
+
+
+def count_error_kinds_per_label(pairs: Iterable[Tuple[Doc, Doc]]) -> Dict[str, Dict[str, int]]:
+    """The same counts per label: a gold entity under its own label, a spurious prediction under the one predicted."""
+    counts: Dict[str, Counter] = defaultdict(lambda: Counter({kind: 0 for kind in (*GOLD_KINDS, "spurious")}))
     for gold_doc, predicted_doc in pairs:
         gold = [(e.start_char, e.end_char, e.label_) for e in gold_doc.ents]
         predicted = [(e.start_char, e.end_char, e.label_) for e in predicted_doc.ents]
-        counts.update(gold_kind(entity, predicted) for entity in gold)
-        counts["spurious"] += sum(not any(overlaps(p, g) for g in gold) for p in predicted)
-    return dict(counts)
+        for entity in gold:
+            counts[entity[2]][gold_kind(entity, predicted)] += 1
+        for entity in predicted:
+            counts[entity[2]]["spurious"] += not any(overlaps(entity, g) for g in gold)
+    return {label: dict(counts[label]) for label in sorted(counts)}

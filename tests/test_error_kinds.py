@@ -1,7 +1,7 @@
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from spacy_cner.error_kinds import count_error_kinds, gold_kind
+from spacy_cner.error_kinds import count_error_kinds, count_error_kinds_per_label, gold_kind
 
 TEXT = "患者右肺上叶肺癌术后"  # one character per token
 
@@ -34,4 +34,17 @@ def test_counts_cover_every_gold_entity_and_spurious_predictions() -> None:
         "wrong_boundary_and_type": 0,
         "missed": 1,
         "spurious": 1,
+    }
+
+
+def test_per_label_counts_put_a_gold_entity_under_its_label_and_a_spurious_one_under_the_prediction() -> None:
+    gold = doc_with([(2, 6, "Anatomy"), (6, 8, "Disease")])
+    predicted = doc_with([(2, 5, "Anatomy"), (0, 2, "Disease"), (8, 10, "Operation")])
+    none = dict.fromkeys(
+        ("correct", "wrong_type", "wrong_boundary", "wrong_boundary_and_type", "missed", "spurious"), 0
+    )
+    assert count_error_kinds_per_label([(gold, predicted)]) == {
+        "Anatomy": {**none, "wrong_boundary": 1},
+        "Disease": {**none, "missed": 1, "spurious": 1},
+        "Operation": {**none, "spurious": 1},
     }

@@ -1,4 +1,5 @@
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy
@@ -36,6 +37,14 @@ def test_evaluate_equals_spacy_evaluate_and_writes_reports(trained_nlp, tmp_path
     kinds = ours["error_kinds"]
     assert sum(count for kind, count in kinds.items() if kind != "spurious") == ours["n_entities"]
     assert kinds["spurious"] > 0  # the first record's predictions now overlap no gold entity
+    gold_per_label = Counter(ent.label_ for doc in docs for ent in doc.ents)
+    per_type = {
+        label: sum(count for kind, count in counts.items() if kind != "spurious")
+        for label, counts in ours["error_kinds_per_type"].items()
+    }
+    assert {label: n for label, n in per_type.items() if n} == gold_per_label
+    assert sum(counts["spurious"] for counts in ours["error_kinds_per_type"].values()) == kinds["spurious"]
+    assert "| gold entities by outcome | all |" in (tmp_path / "out" / "metrics.md").read_text()
     assert "| **all** |" in (tmp_path / "out" / "metrics.md").read_text()
     assert (tmp_path / "out" / "per_type_f1.png").read_bytes()[:4] == b"\x89PNG"
 

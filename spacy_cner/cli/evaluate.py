@@ -30,10 +30,17 @@ def markdown_table(metrics: Dict[str, Any]) -> str:
         f"| **all** | **{metrics['ents_p']:.2f}** | **{metrics['ents_r']:.2f}** | **{metrics['ents_f']:.2f}** |"
     )
     if "error_kinds" in metrics:  # flat entities
-        kinds = metrics["error_kinds"]
-        rows += ["", "| gold entities by outcome | count |", "|---|---:|"]
-        rows += [f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in kinds.items() if kind != "spurious"]
-        rows.append(f"| (predictions overlapping no gold entity) | {kinds['spurious']:,} |")
+        kinds, per_type = metrics["error_kinds"], metrics["error_kinds_per_type"]
+        rows += [
+            "",
+            "| gold entities by outcome | all | " + " | ".join(per_type) + " |",
+            "|---|" + "---:|" * (len(per_type) + 1),
+        ]
+        for kind, count in kinds.items():
+            name = "(predictions overlapping no gold entity)" if kind == "spurious" else kind.replace("_", " ")
+            rows.append(
+                f"| {name} | {count:,} | " + " | ".join(f"{counts[kind]:,}" for counts in per_type.values()) + " |"
+            )
     else:  # every entity of doc.spans, nested ones apart
         rows += ["", f"Scored: {metrics['scored']}.", ""]
         rows += ["| gold entities | found | of | recall |", "|---|---:|---:|---:|"]
