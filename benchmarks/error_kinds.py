@@ -14,6 +14,7 @@ from pathlib import Path
 
 from report import RESULTS, ROOT, config_of
 from report import main as rebuild_report
+from run_config import git_commit, now
 
 from spacy_cner.evaluation import evaluate
 
@@ -35,6 +36,8 @@ def main() -> None:
             "n_entities": metrics["n_entities"],
             "error_kinds": metrics["error_kinds"],
             "error_kinds_per_type": metrics["error_kinds_per_type"],
+            "date": now(),
+            "commit": git_commit(),
         }
         print(name, metrics["error_kinds"])
     payload = {

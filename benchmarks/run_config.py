@@ -56,6 +56,11 @@ def _torch_threads() -> int:
 NOT_CODE = (":(exclude)benchmarks/results", ":(exclude)*.md")
 
 
+def now() -> str:
+    """The time a measurement was made, in UTC."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
 def git_commit(root: Path = ROOT) -> str:
     """The commit the run was made from, marked ``-dirty`` when tracked files other than results and prose differ."""
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
@@ -78,7 +83,7 @@ def provenance(benchmark: str, note: str) -> Dict[str, Any]:
     """Where, when and from what a benchmark other than a config run ran."""
     return {
         "benchmark": benchmark,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": now(),
         "commit": git_commit(),
         "libraries": library_versions(),
         "machine": machine(),
@@ -210,7 +215,7 @@ def run_once(
     best = max(curve, key=lambda row: row["ents_f"]) if curve else None
     return {
         "seed": seed,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": now(),
         "commit": commit,
         "machine": machine(),
         "steps_trained": curve[-1]["step"] if curve else None,
