@@ -11,7 +11,7 @@ from thinc.api import Config
 
 from spacy_cner.__main__ import main
 
-from .conftest import make_examples
+from .conftest import blank_char_nlp, make_examples
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.cfg"))
 
@@ -72,8 +72,11 @@ def test_every_config_builds_a_cner_pipeline(path):
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
-def test_every_config_initializes_and_trains_a_step_on_tiny_data(path, tiny_bert):
-    config = Config().from_disk(path, overrides={"paths.backbone": str(tiny_bert)})
+def test_every_config_initializes_and_trains_a_step_on_tiny_data(path, tiny_bert, tmp_path):
+    # the training records, for what reads them when initialised (the gazetteer)
+    train = tmp_path / "train.spacy"
+    DocBin(docs=[eg.reference for eg in make_examples(blank_char_nlp())]).to_disk(train)
+    config = Config().from_disk(path, overrides={"paths.backbone": str(tiny_bert), "paths.train": str(train)})
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     examples = make_examples(nlp, spans_key="sc")
     optimizer = nlp.initialize(lambda: examples)

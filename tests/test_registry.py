@@ -5,21 +5,27 @@ bytes; every registered name is declared in the package's entry points."""
 
 import importlib.metadata
 import re
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, List
 
 import numpy
 import pytest
+from spacy.tokens import DocBin
 from spacy.util import registry
 from thinc.api import Config
 
 from spacy_cner.decoder.bio import allowed_moves
 
-from .conftest import EMR_SENTENCES, blank_char_nlp
+from .conftest import EMR_SENTENCES, blank_char_nlp, make_examples
 
 PACKAGE = Path(__file__).resolve().parents[1] / "spacy_cner"
 DOCS = [blank_char_nlp()(text) for text, _ in EMR_SENTENCES[:5]] + [blank_char_nlp()("")]
 CHARS = {"@architectures": "spacy_cner.CharEmbedding.v1", "width": 8, "rows": 50, "shape_width": 4}
+
+# The gazetteer's source: the synthetic sentences as training records (read when it is initialised).
+GAZETTEER_SOURCE = Path(tempfile.mkdtemp()) / "train.spacy"
+DocBin(docs=[eg.reference for eg in make_examples(blank_char_nlp())]).to_disk(GAZETTEER_SOURCE)
 
 POINTER = {"@architectures": "spacy_cner.SpanPointer.v1", "max_length": 3, "head_width": 4, "nO": 2}
 
@@ -33,6 +39,7 @@ LAYERS: Dict[str, Any] = {
     ),
     "spacy_cner.GlyphCNN.v1": ({"width": 6}, "docs", 6),
     "spacy_cner.SoftLexicon.v1": ({"width": 3, "rows": 20}, "docs", 12),
+    "spacy_cner.Gazetteer.v1": ({"source": str(GAZETTEER_SOURCE), "width": 3, "rows": 20}, "docs", 12),
     "spacy_cner.ConcatFeatures.v1": ({"*": {"a": CHARS, "b": CHARS}}, "docs", 24),
     "spacy_cner.BiLSTM.v1": ({"width": 7, "hidden_width": 6, "dropout": 0.0}, "arrays", 6),
     "spacy_cner.ImConvNet.v1": (

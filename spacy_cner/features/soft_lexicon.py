@@ -57,7 +57,8 @@ def build_soft_lexicon(
 _MATCHERS: Dict[int, Tuple[list, LexiconMatcher]] = {}
 
 
-def _matcher(model: Model) -> LexiconMatcher:
+def term_matcher(model: Model) -> LexiconMatcher:
+    """The matcher over ``model.attrs['terms']`` (texts first), for any layer that keeps its terms so."""
     terms = model.attrs["terms"]
     cached = _MATCHERS.get(model.id)
     if cached is None or cached[0] is not terms:
@@ -103,22 +104,38 @@ def forward(
     terms: list = model.attrs["terms"]
     if not terms:
         raise ValueError("SoftLexicon is not initialised: call nlp.initialize() (or train) first")
-    matcher = _matcher(model)
+    matcher = term_matcher(model)
+    entries = [
+        [(token, kind, term, terms[term][2]) for token, kind, term in token_sets(doc, matcher.matches(doc.text))]
+        for doc in docs
+    ]
+    return pool(model, docs, entries, is_train)
+
+
+Entry = Tuple[int, int, int, float]  # token, set (B/M/E/S), term index, weight
+
+
+def pool(
+    model: Model[List[Doc], List[Floats2d]], docs: List[Doc], entries: List[List[Entry]], is_train: bool
+) -> Tuple[List[Floats2d], Callable[[List[Floats2d]], List[Doc]]]:
+    """Per token, the weighted mean of its matched words' vectors (word + label) in each of the four sets."""
+    terms: list = model.attrs["terms"]
     words, labels = model.layers
     width = words.get_dim("nO")
-    n_tokens = sum(len(doc) for doc in docs)
-    slots, term_ids, offset = [], [], 0
-    for doc in docs:
-        for token, kind, term in token_sets(doc, matcher.matches(doc.text)):
-            slots.append(4 * (offset + token) + kind)
-            term_ids.append(term)
-        offset += len(doc)
     lengths = [len(doc) for doc in docs]
-    if not term_ids:
+    n_tokens = sum(lengths)
+    offsets = numpy.cumsum([0, *lengths[:-1]])
+    flat = [
+        (4 * (offset + token) + kind, term, w)
+        for offset, doc_entries in zip(offsets, entries)
+        for token, kind, term, w in doc_entries
+    ]
+    if not flat:
         outputs = [model.ops.alloc2f(n, 4 * width) for n in lengths]
         return outputs, lambda d_outputs: docs
-    slot_index = numpy.asarray(slots)
-    weight = numpy.asarray([terms[t][2] for t in term_ids], dtype="f")[:, None]
+    slot_index = numpy.asarray([slot for slot, _, _ in flat])
+    term_ids = [term for _, term, _ in flat]
+    weight = numpy.asarray([w for _, _, w in flat], dtype="f")[:, None]
     word_vectors, word_backprop = words(numpy.asarray(term_ids, dtype="uint64"), is_train)
     label_keys = numpy.asarray([_label_key(terms[t][1]) for t in term_ids], dtype="uint64")
     label_vectors, label_backprop = labels(label_keys, is_train)
