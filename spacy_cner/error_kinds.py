@@ -35,15 +35,24 @@ def gold_kind(gold: Entity, predicted: List[Entity]) -> str:
 def count_error_kinds(pairs: Iterable[Tuple[Doc, Doc]]) -> Dict[str, int]:
     """Counts over (gold doc, predicted doc) pairs: every gold entity by its kind, and the
     predictions that overlap no gold entity at all ("spurious")."""
-    total: Counter = Counter({kind: 0 for kind in (*GOLD_KINDS, "spurious")})
-    for counts in count_error_kinds_per_label(pairs).values():
+    return total_error_kinds(count_error_kinds_per_label(pairs))
+
+
+def total_error_kinds(per_label: Dict[str, Dict[str, int]]) -> Dict[str, int]:
+    """The counts of ``count_error_kinds_per_label`` summed over the labels."""
+    total = _no_errors()
+    for counts in per_label.values():
         total.update(counts)
     return dict(total)
 
 
+def _no_errors() -> Counter:
+    return Counter({kind: 0 for kind in (*GOLD_KINDS, "spurious")})
+
+
 def count_error_kinds_per_label(pairs: Iterable[Tuple[Doc, Doc]]) -> Dict[str, Dict[str, int]]:
     """The same counts per label: a gold entity under its own label, a spurious prediction under the one predicted."""
-    counts: Dict[str, Counter] = defaultdict(lambda: Counter({kind: 0 for kind in (*GOLD_KINDS, "spurious")}))
+    counts: Dict[str, Counter] = defaultdict(_no_errors)
     for gold_doc, predicted_doc in pairs:
         gold = [(e.start_char, e.end_char, e.label_) for e in gold_doc.ents]
         predicted = [(e.start_char, e.end_char, e.label_) for e in predicted_doc.ents]

@@ -14,7 +14,7 @@ from spacy.scorer import Scorer
 from spacy.tokens import Doc, Span
 from spacy.training import Corpus, Example
 
-from .error_kinds import count_error_kinds, count_error_kinds_per_label
+from .error_kinds import count_error_kinds_per_label, total_error_kinds
 from .model_loading import load_pipeline
 
 
@@ -45,8 +45,8 @@ def evaluate(
     if spans_key is None:
         scores = Scorer(nlp=nlp).score(examples)
         prefix, gold_count = "ents", sum(len(eg.reference.ents) for eg in examples)
-        pairs = [(eg.reference, eg.predicted) for eg in examples]
-        extra = {"error_kinds": count_error_kinds(pairs), "error_kinds_per_type": count_error_kinds_per_label(pairs)}
+        per_type = count_error_kinds_per_label((eg.reference, eg.predicted) for eg in examples)
+        extra = {"error_kinds": total_error_kinds(per_type), "error_kinds_per_type": per_type}
     else:
         scores = score_nested(examples, spans_key)
         prefix, gold_count = "spans", sum(len(eg.reference.spans.get(spans_key, [])) for eg in examples)
