@@ -21,7 +21,7 @@ from spacy.vocab import Vocab
 from thinc.api import HashEmbed, Model
 from thinc.types import Floats2d
 
-from .soft_lexicon import pool, term_matcher, token_sets
+from .soft_lexicon import matched_terms, pool
 
 
 @registry.architectures("spacy_cner.Gazetteer.v1")
@@ -75,15 +75,14 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
 def forward(
     model: Model[List[Doc], List[Floats2d]], docs: List[Doc], is_train: bool
 ) -> Tuple[List[Floats2d], Callable[[List[Floats2d]], List[Doc]]]:
+    matches = matched_terms(model, docs, "Gazetteer")
     terms: list = model.attrs["terms"]
-    if not terms:
-        raise ValueError("Gazetteer is not initialised: call nlp.initialize() (or train) first")
-    matcher, folds = term_matcher(model), model.attrs["folds"]
+    folds = model.attrs["folds"]
     entries = []
-    for doc in docs:
+    for doc, doc_matches in zip(docs, matches):
         own = fold_of(doc.text, folds) if is_train else None
         doc_entries = []
-        for token, kind, term in token_sets(doc, matcher.matches(doc.text)):
+        for token, kind, term in doc_matches:
             seen = sum(count for fold, count in enumerate(terms[term][2]) if fold != own)
             if seen:
                 doc_entries.append((token, kind, term, math.log1p(seen)))

@@ -57,8 +57,7 @@ def build_soft_lexicon(
 _MATCHERS: Dict[int, Tuple[list, LexiconMatcher]] = {}
 
 
-def term_matcher(model: Model) -> LexiconMatcher:
-    """The matcher over ``model.attrs['terms']`` (texts first), for any layer that keeps its terms so."""
+def _matcher(model: Model) -> LexiconMatcher:
     terms = model.attrs["terms"]
     cached = _MATCHERS.get(model.id)
     if cached is None or cached[0] is not terms:
@@ -101,15 +100,19 @@ def token_sets(doc: Doc, matches: Sequence[Tuple[int, int, int]]) -> List[Tuple[
 def forward(
     model: Model[List[Doc], List[Floats2d]], docs: List[Doc], is_train: bool
 ) -> Tuple[List[Floats2d], Callable[[List[Floats2d]], List[Doc]]]:
+    matches = matched_terms(model, docs, "SoftLexicon")
     terms: list = model.attrs["terms"]
-    if not terms:
-        raise ValueError("SoftLexicon is not initialised: call nlp.initialize() (or train) first")
-    matcher = term_matcher(model)
-    entries = [
-        [(token, kind, term, terms[term][2]) for token, kind, term in token_sets(doc, matcher.matches(doc.text))]
-        for doc in docs
-    ]
+    entries = [[(token, kind, term, terms[term][2]) for token, kind, term in doc_matches] for doc_matches in matches]
     return pool(model, docs, entries, is_train)
+
+
+def matched_terms(model: Model, docs: List[Doc], layer: str) -> List[List[Tuple[int, int, int]]]:
+    """Per doc, (token, set, term index) for the matches of ``model.attrs['terms']`` (each a list, its text
+    first), for any layer that keeps its terms so; ``layer`` names it in the error when it has none yet."""
+    if not model.attrs["terms"]:
+        raise ValueError(f"{layer} is not initialised: call nlp.initialize() (or train) first")
+    matcher = _matcher(model)
+    return [token_sets(doc, matcher.matches(doc.text)) for doc in docs]
 
 
 Entry = Tuple[int, int, int, float]  # token, set (B/M/E/S), term index, weight
