@@ -92,7 +92,10 @@ def provenance(benchmark: str, note: str) -> Dict[str, Any]:
 
 
 def sha256_of(path: Path) -> str:
-    """Of a file, or of a folder's files (names and contents, in name order)."""
+    """Of a file, or of a folder's files (names and contents, in name order). A ``.spacy`` corpus is hashed by its
+    records (see ``records_sha256``), so converting the same records again gives the same hash."""
+    if path.suffix == ".spacy" and path.is_file():
+        return records_sha256(path)
     digest = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for file in files:
@@ -103,9 +106,25 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def records_sha256(path: Path) -> str:
+    """Of a corpus's texts, entities and span groups in record order: a DocBin's bytes also hold its string table
+    and attribute layout, which change with the converter's version while the records stay the same."""
+    digest = hashlib.sha256()
+    for doc in DocBin().from_disk(path).get_docs(spacy.blank("xx").vocab):
+        record = {
+            "text": doc.text,
+            "ents": [[ent.start_char, ent.end_char, ent.label_] for ent in doc.ents],
+            "spans": {
+                key: sorted([s.start_char, s.end_char, s.label_] for s in group) for key, group in doc.spans.items()
+            },
+        }
+        digest.update(json.dumps(record, ensure_ascii=False, sort_keys=True).encode() + b"\n")
+    return digest.hexdigest()
+
+
 def inputs_fingerprint(config: str, corpus: Path, overrides: List[str]) -> Dict[str, str]:
-    """Hashes of what the figures depend on: the config, the test set and every file its [paths] name once the
-    corpus and the overrides are applied (training records, pseudo-labels, backbone, warm start)."""
+    """Hashes of what one run's figures depend on: the config, the test set and every file its [paths] name once the
+    corpus and the overrides (with the run's seed in them) are applied: records, pseudo-labels, backbone, warm start."""
     cfg = ROOT / "configs" / f"{config}.cfg"
     paths = {**Config().from_disk(cfg, interpolate=False)["paths"], **corpus_paths(corpus)}
     paths.update(
@@ -113,7 +132,7 @@ def inputs_fingerprint(config: str, corpus: Path, overrides: List[str]) -> Dict[
     )
     hashes = {f"configs/{config}.cfg": sha256_of(cfg)}
     for value in [*paths.values(), str(corpus / "test.spacy")]:
-        if isinstance(value, str) and "{seed}" not in value and Path(value).exists():
+        if isinstance(value, str) and Path(value).exists():
             path = Path(value).resolve()
             hashes[str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)] = sha256_of(path)
     return hashes
@@ -199,6 +218,7 @@ def run_once(
     (its start is in started.json, its end is the log's last write) without training again."""
     output = ROOT / "training" / f"{name}-seed{seed}"
     started = output / "started.json"
+    inputs = inputs_fingerprint(config, corpus, [flag.replace("{seed}", str(seed)) for flag in overrides])
     if interrupted:
         record = json.loads(started.read_text())
         commit = record["commit"]
@@ -232,6 +252,7 @@ def run_once(
         "parameters": count_parameters(nlp),
         "model": str(model.relative_to(ROOT)),
         "interrupted": interrupted,
+        "inputs_sha256": inputs,
         **{key: metrics[key] for key in ("scored", "recall_nested", "recall_not_nested") if key in metrics},
     }
 
@@ -252,9 +273,7 @@ def dataset_of(corpus: Path) -> Dict[str, str]:
     return {"dataset": described["dataset"], "split": f"{sizes} records (seed {described['seed']})"}
 
 
-def summarize(
-    config: str, runs: List[Dict[str, Any]], overrides: List[str], inputs: Dict[str, str], dataset: Dict[str, str]
-) -> Dict[str, Any]:
+def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str], dataset: Dict[str, str]) -> Dict[str, Any]:
     def mean(key: str) -> float:
         return round(statistics.fmean(run[key] for run in runs), 2)
 
@@ -279,7 +298,6 @@ def summarize(
         "date": datetime.date.today().isoformat(),
         "commit": runs[-1].get("commit"),
         "libraries": library_versions(),
-        "inputs_sha256": inputs,
         "runs": runs,
     }
 
@@ -296,20 +314,20 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="extra spacy train overrides, e.g. --training.max_steps 500")
     args, unknown = parser.parse_known_args()
     overrides = args.overrides + unknown
-    inputs = inputs_fingerprint(args.config, args.corpus, overrides)  # before training: what these runs read
     name, dataset = args.name or args.config, dataset_of(args.corpus)
     for seed in args.seeds:  # saved seed by seed, so an interrupted series keeps the seeds it finished
         run = run_once(args.config, name, seed, args.corpus, overrides, args.spans_key, args.interrupted)
-        result = save(args.config, name, run, overrides, inputs, dataset, args.note)
+        result = save(args.config, name, run, overrides, dataset, args.note)
     print(json.dumps({k: result[k] for k in ("config", "ents_p", "ents_r", "ents_f", "train_seconds")}))
 
 
 def merge_runs(earlier: Optional[Dict[str, Any]], run: Dict[str, Any], overrides: List[str]) -> List[Dict[str, Any]]:
     """The runs of ``earlier`` made with the same overrides, with ``run`` in place of its seed's, by seed. Each run
-    keeps its own note (older files kept one per file), so a replaced run's note goes with it."""
+    keeps its own note and input hashes (older files kept one of each per file), so a replaced run's go with it."""
     kept = []
     if earlier is not None and earlier["overrides"] == overrides:
-        kept = [{"note": earlier.get("note", ""), **other} for other in earlier["runs"] if other["seed"] != run["seed"]]
+        per_file = {key: earlier[key] for key in ("note", "inputs_sha256") if key in earlier}
+        kept = [{**per_file, **other} for other in earlier["runs"] if other["seed"] != run["seed"]]
     return sorted(kept + [run], key=lambda other: other["seed"])
 
 
@@ -318,7 +336,6 @@ def save(
     name: str,
     run: Dict[str, Any],
     overrides: List[str],
-    inputs: Dict[str, str],
     dataset: Dict[str, str],
     note: str,
 ) -> Dict[str, Any]:
@@ -327,7 +344,7 @@ def save(
     path = RESULTS / f"{name}.json"
     earlier = json.loads(path.read_text()) if path.exists() else None
     runs = merge_runs(earlier, {**run, "note": note}, overrides)
-    result = summarize(config, runs, overrides, inputs, dataset)
+    result = summarize(config, runs, overrides, dataset)
     result["note"] = "; ".join(dict.fromkeys(other["note"] for other in runs if other["note"]))
     result["name"] = name
     RESULTS.mkdir(parents=True, exist_ok=True)
