@@ -162,6 +162,34 @@ def test_the_component_learns_nested_entities_and_scores_them_strictly(trained_s
     assert all(0.5 < span._.confidence <= 1 for span in doc.spans["sc"])
 
 
+@pytest.mark.parametrize("threshold", [0.05, 0.5, 0.95])
+def test_the_threshold_keeps_exactly_the_spans_whose_score_is_above_it(trained_spans, threshold):
+    pipe = trained_spans.get_pipe("cner_spans")
+    doc = trained_spans.make_doc("肝功能异常，肝区不适，细胞计数下降明显。")
+    (logits,) = pipe.model.predict([doc])
+    expected = sorted(
+        (start, start + m + 1, pipe.labels[label])
+        for start in range(len(doc))
+        for m in range(8)
+        for label in range(len(pipe.labels))
+        if start + m < len(doc) and 1 / (1 + math.exp(-float(logits[start, m, label]))) > threshold
+    )
+    pipe.threshold = threshold
+    try:
+        found = pipe(doc).spans["sc"]
+    finally:
+        pipe.threshold = 0.5
+    assert [(span.start, span.end, span.label_) for span in found] == expected
+    assert all(score > threshold for score in found.attrs["scores"])
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.0, -0.2])
+def test_a_threshold_outside_0_and_1_is_refused(threshold):
+    nlp = blank_char_nlp()
+    with pytest.raises(ValueError, match="threshold between 0 and 1"):
+        nlp.add_pipe("cner_spans", config={"threshold": threshold})
+
+
 def test_save_and_load_give_identical_spans_and_scores(trained_spans, tmp_path):
     trained_spans.to_disk(tmp_path / "model")
     loaded = spacy.load(tmp_path / "model")

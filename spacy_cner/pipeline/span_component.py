@@ -1,8 +1,9 @@
 """The ``cner_spans`` pipeline component: nested entities, written to ``doc.spans``.
 
 Every span of at most ``max_length`` tokens gets a score per label (``SpanTagger.v1``);
-those above 0 are entities, however they nest. Each is stored with its score
-(the sigmoid of its logit: a ranking, not a calibrated probability) in
+those whose score (the sigmoid of its logit: a ranking, not a calibrated probability) is above
+``threshold`` are entities, however they nest. The loss puts that line at 0.5; a lower
+threshold trades precision for recall. Each is stored with its score in
 ``doc.spans[spans_key].attrs["scores"]`` and ``span._.confidence``. With
 ``write_ents`` the outermost non-overlapping ones also go to ``doc.ents``.
 """
@@ -53,7 +54,7 @@ if not Span.has_extension("confidence"):
 @Language.factory(
     "cner_spans",
     assigns=["doc.spans", "doc.ents"],
-    default_config={"model": DEFAULT_MODEL, "spans_key": "sc", "write_ents": False, "scorer": None},
+    default_config={"model": DEFAULT_MODEL, "spans_key": "sc", "threshold": 0.5, "write_ents": False, "scorer": None},
     default_score_weights={"spans_sc_f": 1.0, "spans_sc_p": 0.0, "spans_sc_r": 0.0, "spans_sc_per_type": None},
 )
 def make_cner_spans(
@@ -61,10 +62,13 @@ def make_cner_spans(
     name: str,
     model: Model[List[Doc], List[Floats3d]],
     spans_key: str,
+    threshold: float,
     write_ents: bool,
     scorer: Optional[Callable],
 ) -> "SpanEntityRecognizer":
-    return SpanEntityRecognizer(nlp.vocab, model, name, spans_key=spans_key, write_ents=write_ents, scorer=scorer)
+    return SpanEntityRecognizer(
+        nlp.vocab, model, name, spans_key=spans_key, threshold=threshold, write_ents=write_ents, scorer=scorer
+    )
 
 
 class SpanEntityRecognizer(LabelledPipe):
@@ -77,11 +81,14 @@ class SpanEntityRecognizer(LabelledPipe):
         name: str = "cner_spans",
         *,
         spans_key: str = "sc",
+        threshold: float = 0.5,
         write_ents: bool = False,
         scorer: Optional[Callable] = None,
     ) -> None:
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"'{name}' needs a threshold between 0 and 1 (a span score), got {threshold}")
         self.vocab, self.model, self.name = vocab, model, name
-        self.spans_key, self.write_ents = spans_key, write_ents
+        self.spans_key, self.threshold, self.write_ents = spans_key, threshold, write_ents
         self.scorer = scorer or self.score_spans
         self.cfg: Dict[str, Any] = {"labels": []}
 
@@ -126,7 +133,9 @@ class SpanEntityRecognizer(LabelledPipe):
 
     def set_annotations(self, docs: Iterable[Doc], scores: List[Floats3d]) -> None:
         for doc, doc_scores in zip(docs, scores):
-            found = decode_spans(numpy.asarray(doc_scores))
+            found = decode_spans(
+                numpy.asarray(doc_scores), threshold=float(numpy.log(self.threshold / (1 - self.threshold)))
+            )
             spans = [Span(doc, start, end, label=self.labels[label]) for start, end, label, _ in found]
             confidences = [float(1.0 / (1.0 + numpy.exp(-score))) for *_, score in found]
             for span, confidence in zip(spans, confidences):
