@@ -1,17 +1,20 @@
 """Nested entities: the span scorer, its loss and decoding against brute force; the ``cner_spans`` component."""
 
+import importlib
 import itertools
 import math
+from pathlib import Path
 
 import numpy
 import pytest
 import spacy
-from spacy.tokens import SpanGroup
+from spacy.tokens import DocBin, SpanGroup
 from spacy.training import Example
 from spacy.util import registry
 from thinc.api import Config
 
 from spacy_cner.decoder.spans import decode_spans, outermost, span_loss
+from spacy_cner.evaluation import evaluate
 
 from .conftest import blank_char_nlp
 
@@ -188,6 +191,27 @@ def test_a_threshold_outside_0_and_1_is_refused(threshold):
     nlp = blank_char_nlp()
     with pytest.raises(ValueError, match="threshold between 0 and 1"):
         nlp.add_pipe("cner_spans", config={"threshold": threshold})
+
+
+def test_the_threshold_benchmark_scores_at_the_default_as_evaluate_does(trained_spans, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    span_threshold = importlib.import_module("span_threshold")
+    records = [
+        ("肝功能异常，细胞计数下降。", [(0, 1, "bod"), (0, 5, "sym"), (6, 8, "bod"), (6, 12, "sym")]),
+        ("患者胃癌术后，肝区不适。", [(2, 4, "dis"), (2, 3, "bod"), (7, 9, "bod"), (7, 11, "sym")]),
+    ]
+    docs = []
+    for text, spans in records:
+        doc = trained_spans.make_doc(text)
+        doc.spans["sc"] = SpanGroup(doc, name="sc", spans=[doc.char_span(s, e, label=label) for s, e, label in spans])
+        docs.append(doc)
+    DocBin(docs=docs).to_disk(tmp_path / "dev.spacy")
+    trained_spans.to_disk(tmp_path / "model")
+    expected = evaluate(str(tmp_path / "model"), tmp_path / "dev.spacy", spans_key="sc")
+    nlp = spacy.load(tmp_path / "model")
+    scores = span_threshold.scores_by_threshold(nlp, tmp_path / "dev.spacy", [0.05, 0.5], "sc")
+    assert scores["0.5"] == {key: round(expected[f"ents_{key}"], 2) for key in ("p", "r", "f")}
+    assert scores["0.05"]["r"] >= scores["0.5"]["r"]  # a lower threshold keeps a superset of the spans
 
 
 def test_save_and_load_give_identical_spans_and_scores(trained_spans, tmp_path):
