@@ -31,12 +31,12 @@ def scores_by_threshold(
     examples: List[Example] = list(Corpus(str(data))(nlp))
     docs = list(nlp.pipe((eg.predicted for eg in examples), disable=[name]))
     logits = pipe.predict(docs)
+    for example, doc in zip(examples, docs):
+        example.predicted = doc  # set_annotations below rewrites these docs' spans in place
     scores = {}
     for threshold in thresholds:
         pipe.threshold = threshold
         pipe.set_annotations(docs, logits)
-        for example, doc in zip(examples, docs):
-            example.predicted = doc
         measured = score_nested(examples, spans_key)
         scores[str(threshold)] = {key: round(100 * measured[f"spans_{key}"], 2) for key in ("p", "r", "f")}
     return scores
