@@ -1,5 +1,5 @@
 """``python -m spacy_cner COMMAND`` (also ``python -m spacy cner COMMAND``): data conversion,
-evaluation, bulk annotation, backbone adaptation, self-training data and character codes."""
+evaluation, bulk annotation, backbone adaptation, character vectors, self-training data and character codes."""
 
 import argparse
 import sys
@@ -10,6 +10,7 @@ from .cli import (
     annotate,
     annotate_spark,
     backbone,
+    char_vectors,
     codes,
     convert,
     evaluate,
@@ -18,7 +19,18 @@ from .cli import (
     run_reporting_errors,
 )
 
-COMMAND_MODULES = (fetch, convert, evaluate, annotate, annotate_spark, codes, backbone, adapt, pseudo_label)
+COMMAND_MODULES = (
+    fetch,
+    convert,
+    evaluate,
+    annotate,
+    annotate_spark,
+    codes,
+    backbone,
+    adapt,
+    char_vectors,
+    pseudo_label,
+)
 
 
 class Parser(argparse.ArgumentParser):

@@ -11,8 +11,9 @@ from typing import Any, Dict, List
 
 import numpy
 import pytest
-from spacy.tokens import DocBin
+from spacy.tokens import Doc, DocBin
 from spacy.util import registry
+from spacy.vectors import Vectors
 from thinc.api import Config
 
 from spacy_cner.decoder.bio import allowed_moves
@@ -21,6 +22,18 @@ from .conftest import EMR_SENTENCES, blank_char_nlp, make_examples
 
 PACKAGE = Path(__file__).resolve().parents[1] / "spacy_cner"
 DOCS = [blank_char_nlp()(text) for text, _ in EMR_SENTENCES[:5]] + [blank_char_nlp()("")]
+
+
+def with_vectors(texts: List[str]) -> List[Doc]:
+    """Docs whose vocab holds a random table for all but one of their characters (so a lookup also misses)."""
+    nlp = blank_char_nlp()
+    chars = sorted(set("".join(texts)))[1:]
+    data = numpy.random.default_rng(0).normal(size=(len(chars), 5)).astype("f")
+    nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, data=data, keys=[nlp.vocab.strings.add(c) for c in chars])
+    return [nlp(text) for text in texts]
+
+
+DOCS_WITH_VECTORS = with_vectors([doc.text for doc in DOCS])
 CHARS = {"@architectures": "spacy_cner.CharEmbedding.v1", "width": 8, "rows": 50, "shape_width": 4}
 
 # The gazetteer's source: the synthetic sentences as training records (read when it is initialised).
@@ -38,6 +51,7 @@ LAYERS: Dict[str, Any] = {
         6,
     ),
     "spacy_cner.GlyphCNN.v1": ({"width": 6}, "docs", 6),
+    "spacy_cner.CharVectors.v1": ({"width": 6}, "docs_with_vectors", 6),
     "spacy_cner.SoftLexicon.v1": ({"width": 3, "rows": 20}, "docs", 12),
     "spacy_cner.Gazetteer.v1": ({"source": str(GAZETTEER_SOURCE), "width": 3, "rows": 20}, "docs", 12),
     "spacy_cner.ConcatFeatures.v1": ({"*": {"a": CHARS, "b": CHARS}}, "docs", 24),
@@ -93,6 +107,8 @@ def build(name: str):
 def inputs(kind: str) -> List[Any]:
     if kind == "docs":
         return DOCS
+    if kind == "docs_with_vectors":
+        return DOCS_WITH_VECTORS
     rng = numpy.random.default_rng(0)
     width = 7
     return [rng.normal(size=(len(doc), width)).astype("f") for doc in DOCS]
