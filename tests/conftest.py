@@ -65,6 +65,18 @@ def train_tiny(steps: int = 60, seed: int = 0, model: Optional[dict] = None) -> 
 
 
 @pytest.fixture(scope="session")
+def tiny_vectors(tmp_path_factory) -> Path:
+    """A character vector table from the synthetic sentences, saved as ``char-vectors`` saves it."""
+    from spacy_cner.data.char_vectors import CharVectorSettings, train_char_vectors
+
+    nlp = blank_char_nlp()
+    train_char_vectors(nlp, [text for text, _ in EMR_SENTENCES] * 3, CharVectorSettings(width=8, epochs=1))
+    path = tmp_path_factory.mktemp("vectors") / "vectors"
+    nlp.to_disk(path)
+    return path
+
+
+@pytest.fixture(scope="session")
 def trained_nlp() -> Language:
     return train_tiny()
 

@@ -82,7 +82,7 @@ def own_settings(name: str) -> Dict[str, Any]:
 FAMILIES = {
     "character features over bilstm_crf": (
         lambda name, meta: meta.get("base") == "bilstm_crf" and name.startswith("bilstm_crf_"),
-        ("components.ner.model.features", "components.ner.model.encoder.width"),
+        ("components.ner.model.features", "components.ner.model.encoder.width", "paths.vectors"),
     ),
     "frozen twins": (
         lambda name, meta: meta.get("mixins") == ["frozen"],

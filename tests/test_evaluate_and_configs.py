@@ -72,11 +72,14 @@ def test_every_config_builds_a_cner_pipeline(path):
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
-def test_every_config_initializes_and_trains_a_step_on_tiny_data(path, tiny_bert, tmp_path):
+def test_every_config_initializes_and_trains_a_step_on_tiny_data(path, tiny_bert, tiny_vectors, tmp_path):
     # the training records, for what reads them when initialised (the gazetteer)
     train = tmp_path / "train.spacy"
     DocBin(docs=[eg.reference for eg in make_examples(blank_char_nlp())]).to_disk(train)
-    config = Config().from_disk(path, overrides={"paths.backbone": str(tiny_bert), "paths.train": str(train)})
+    overrides = {"paths.backbone": str(tiny_bert), "paths.train": str(train)}
+    if Config().from_disk(path, interpolate=False)["paths"]["vectors"] is not None:
+        overrides["paths.vectors"] = str(tiny_vectors)
+    config = Config().from_disk(path, overrides=overrides)
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     examples = make_examples(nlp, spans_key="sc")
     optimizer = nlp.initialize(lambda: examples)

@@ -9,6 +9,7 @@ gives the same table every time.
 """
 
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Sequence
 
@@ -40,8 +41,9 @@ def train_char_vectors(nlp: Language, texts: Sequence[str], settings: CharVector
     except ImportError:
         raise ValueError("char-vectors needs gensim: pip install 'spacy-cner[vectors]'") from None
     sequences = character_sequences(nlp, texts)
-    if not any(sequences):
-        raise ValueError("No characters to train character vectors on")
+    counts = Counter(char for sequence in sequences for char in sequence)
+    if not counts or max(counts.values()) < settings.min_count:  # gensim would fail with "build vocabulary first"
+        raise ValueError(f"No character occurs {settings.min_count} times: lower --min-count or add text")
     started = time.perf_counter()
     word2vec = Word2Vec(
         sequences,
@@ -55,8 +57,6 @@ def train_char_vectors(nlp: Language, texts: Sequence[str], settings: CharVector
         workers=1,
     )
     keys = list(word2vec.wv.index_to_key)
-    if not keys:
-        raise ValueError(f"No character occurs {settings.min_count} times: lower --min-count or add text")
     nlp.vocab.vectors = Vectors(
         strings=nlp.vocab.strings,
         data=numpy.asarray(word2vec.wv.vectors, dtype="float32"),
