@@ -9,8 +9,8 @@ from typing import Callable, List
 from ..backbone.adapt import Adapter, AdaptSettings, load_masked_lm, make_windows
 from ..backbone.hub import resolve_backbone
 from ..data.lexicon import DEFAULT_LEXICON, read_lexicon
-from ..data.unlabelled import drop_overlapping, read_texts
 from . import good, info
+from .unlabelled_text import add_text_arguments, read_unlabelled
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
@@ -20,17 +20,8 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("backbone", help="a BERT folder (e.g. assets/m3e-small) or a hub name")
     parser.add_argument("output", type=Path, help="the adapted backbone folder (checkpoints go inside)")
-    parser.add_argument("texts", type=Path, nargs="+", help=".txt / .jsonl / .json / .csv / .spacy files")
-    parser.add_argument(
-        "--exclude",
-        type=Path,
-        nargs="*",
-        default=[],
-        help="evaluation files: texts sharing a run with them are refused",
-    )
+    add_text_arguments(parser)
     parser.add_argument("--lexicon", type=Path, nargs="*", default=[DEFAULT_LEXICON], help="extra words for jieba")
-    parser.add_argument("--text-field", default="text")
-    parser.add_argument("--csv-columns", nargs="*", help="CSV columns holding text (default: all)")
     defaults = AdaptSettings()
     for name, value in vars(defaults).items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
@@ -48,9 +39,7 @@ def jieba_segmenter(lexicon: List[Path]) -> Callable[[str], List[str]]:
 
 def run(args: argparse.Namespace) -> None:
     settings = AdaptSettings(**{name: getattr(args, name) for name in vars(AdaptSettings())})
-    texts = [text for path in args.texts for text in read_texts(path, args.text_field, args.csv_columns)]
-    evaluation = [text for path in args.exclude for text in read_texts(path, args.text_field, args.csv_columns)]
-    texts, dropped = drop_overlapping(texts, evaluation)
+    texts, dropped = read_unlabelled(args)
     info(f"{len(texts):,} texts ({sum(map(len, texts)):,} chars); {dropped:,} refused for sharing text with --exclude")
     if not texts:
         raise ValueError("No text to pretrain on")

@@ -6,32 +6,25 @@ from pathlib import Path
 
 from ..data.pseudo_labels import pseudo_label
 from ..data.records import records_to_docs
-from ..data.unlabelled import drop_overlapping, read_texts
 from ..model_loading import load_pipeline
 from . import good
+from .unlabelled_text import add_text_arguments, read_unlabelled
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("pseudo-label", help="confidently annotated sentences of unlabelled text, as .spacy")
     parser.add_argument("model", help="the teacher: a trained cner pipeline")
     parser.add_argument("output", type=Path, help="the .spacy file to write")
-    parser.add_argument("texts", type=Path, nargs="+", help=".txt / .jsonl / .json / .csv / .spacy files")
+    add_text_arguments(parser)
     parser.add_argument("--threshold", type=float, default=0.9, help="least confidence of every entity kept")
     parser.add_argument("--keep-empty", action="store_true", help="also keep sentences with no entity")
-    parser.add_argument(
-        "--exclude", type=Path, nargs="*", default=[], help="evaluation files: overlapping text is refused"
-    )
-    parser.add_argument("--text-field", default="text")
-    parser.add_argument("--csv-columns", nargs="*")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> None:
     from spacy.tokens import DocBin
 
-    texts = [text for path in args.texts for text in read_texts(path, args.text_field, args.csv_columns)]
-    evaluation = [text for path in args.exclude for text in read_texts(path, args.text_field, args.csv_columns)]
-    texts, refused = drop_overlapping(texts, evaluation)
+    texts, refused = read_unlabelled(args)
     records, stats = pseudo_label(load_pipeline(args.model), texts, args.threshold, args.keep_empty, progress=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     DocBin(docs=records_to_docs(records), store_user_data=False).to_disk(args.output)
