@@ -36,10 +36,6 @@ dropout = 0.5
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
 
 
-if not Span.has_extension("confidence"):
-    Span.set_extension("confidence", default=None)
-
-
 @Language.factory(
     "cner",
     assigns=["doc.ents", "doc.spans"],

@@ -8,8 +8,13 @@ from typing import Any, Dict, Iterable, Optional, Union
 import srsly
 from spacy import util
 from spacy.pipeline import TrainablePipe
+from spacy.tokens import Span
 from spacy.training import Example, validate_examples
 from thinc.api import Model, Optimizer, set_dropout_rate
+
+# Both components give each entity they write its probability as span._.confidence.
+if not Span.has_extension("confidence"):
+    Span.set_extension("confidence", default=None)
 
 
 class LabelledPipe(TrainablePipe):

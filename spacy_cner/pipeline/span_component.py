@@ -47,9 +47,6 @@ head_width = 64
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
 
-if not Span.has_extension("confidence"):
-    Span.set_extension("confidence", default=None)
-
 
 @Language.factory(
     "cner_spans",
