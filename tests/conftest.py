@@ -70,7 +70,9 @@ def tiny_vectors(tmp_path_factory) -> Path:
     from spacy_cner.data.char_vectors import CharVectorSettings, train_char_vectors
 
     nlp = blank_char_nlp()
-    train_char_vectors(nlp, [text for text, _ in EMR_SENTENCES] * 3, CharVectorSettings(width=8, epochs=1))
+    train_char_vectors(
+        nlp, [text for text, _ in EMR_SENTENCES] * 3, CharVectorSettings(width=8, epochs=1, bigrams=True)
+    )
     path = tmp_path_factory.mktemp("vectors") / "vectors"
     nlp.to_disk(path)
     return path

@@ -10,7 +10,8 @@ import spacy
 from thinc.api import Config
 
 from spacy_cner.__main__ import main
-from spacy_cner.data.char_vectors import CharVectorSettings, character_sequences, train_char_vectors
+from spacy_cner.data.char_vectors import CharVectorSettings, ngram_sequences, ngrams_of, train_char_vectors
+from spacy_cner.features.bigram_vectors import build_bigram_vectors
 from spacy_cner.features.char_vectors import build_char_vectors
 
 from .conftest import EMR_SENTENCES, TINY_MODEL, blank_char_nlp, make_examples
@@ -34,8 +35,27 @@ def test_the_table_holds_every_character_seen_min_count_times_keyed_by_norm():
     assert doc[0].has_vector and numpy.array_equal(doc[0].vector, table[nlp.vocab.strings["c"]])
 
 
-def test_spaces_are_not_characters_of_the_sequences():
-    assert character_sequences(blank_char_nlp(), ["肝 癌\n", "A"]) == [["肝", "癌"], ["a"]]
+def test_ngrams_leave_out_whitespace_and_the_end():
+    doc = blank_char_nlp()("肝 癌A")
+    assert ngrams_of(doc, 1) == ["肝", None, "癌", "a"]
+    assert ngrams_of(doc, 2) == [None, None, "癌a", None]
+    assert ngram_sequences(blank_char_nlp(), ["肝 癌A", "B"], 2) == [["癌a"], []]
+
+
+def test_bigram_rows_join_the_table_and_leave_the_character_rows_as_they_were():
+    texts = ["肝癌肝癌", "胃癌胃癌肝"]
+    plain, with_bigrams = blank_char_nlp(), blank_char_nlp()
+    train_char_vectors(plain, texts, SMALL)
+    report = train_char_vectors(with_bigrams, texts, CharVectorSettings(width=8, epochs=2, min_count=2, bigrams=True))
+    bigrams = Counter(text[i : i + 2] for text in texts for i in range(len(text) - 1))
+    expected = {gram for gram, count in bigrams.items() if count >= 2}
+    assert expected == {"肝癌", "癌肝", "胃癌"}  # 癌胃 occurs once
+    strings = with_bigrams.vocab.strings
+    assert {strings[key] for key in with_bigrams.vocab.vectors.keys()} == {"肝", "癌", "胃"} | expected
+    assert report["bigrams_vectors"] == 3 and report["vectors"] == 6
+    for char in "肝癌胃":
+        key = strings[char]
+        assert numpy.array_equal(with_bigrams.vocab.vectors[key], plain.vocab.vectors[key])
 
 
 def test_a_seed_gives_the_same_table_and_another_seed_another():
@@ -66,10 +86,36 @@ def test_the_feature_is_the_vector_times_its_projection_and_zero_for_a_missing_c
     assert output.shape == (3, 5) and not output[2].any()
 
 
-def test_a_pipeline_without_vectors_says_how_to_make_them():
-    model = build_char_vectors(width=5)
+def test_the_bigram_feature_projects_the_vector_of_the_bigram_each_character_begins():
+    nlp = blank_char_nlp()
+    train_char_vectors(nlp, TEXTS, CharVectorSettings(width=8, epochs=2, min_count=2, bigrams=True))
+    doc = nlp("直肠癌龘")  # 直肠 and 肠癌 occur in TEXTS; 癌龘 does not; 龘 is last
+    model = build_bigram_vectors(width=5)
+    model.initialize(X=[doc])
+    (output,), backprop = model.begin_update([doc])
+    W, table = model.get_param("W"), nlp.vocab.vectors
+    for i, gram in enumerate(["直肠", "肠癌"]):
+        numpy.testing.assert_allclose(output[i], W @ table[nlp.vocab.strings[gram]], rtol=1e-5)
+    assert output.shape == (4, 5) and not output[2:].any()
+    backprop([numpy.ones_like(output)])
+    expected = (
+        numpy.ones((5, 1), dtype="f") @ (table[nlp.vocab.strings["直肠"]] + table[nlp.vocab.strings["肠癌"]])[None]
+    )
+    numpy.testing.assert_allclose(model.get_grad("W"), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("build", [build_char_vectors, build_bigram_vectors])
+def test_a_pipeline_without_vectors_says_how_to_make_them(build):
+    model = build(width=5)
     with pytest.raises(ValueError, match="spacy_cner char-vectors"):
         model.initialize(X=[blank_char_nlp()("肝癌")])
+
+
+def test_the_bigram_feature_refuses_a_table_without_bigrams():
+    nlp = blank_char_nlp()
+    train_char_vectors(nlp, TEXTS, SMALL)
+    with pytest.raises(ValueError, match="no bigrams.*--bigrams"):
+        build_bigram_vectors(width=5).initialize(X=[nlp("肝癌")])
 
 
 def test_the_command_refuses_evaluation_text_and_its_vectors_train_save_and_load(tmp_path):

@@ -25,11 +25,13 @@ DOCS = [blank_char_nlp()(text) for text, _ in EMR_SENTENCES[:5]] + [blank_char_n
 
 
 def with_vectors(texts: List[str]) -> List[Doc]:
-    """Docs whose vocab holds a random table for all but one of their characters (so a lookup also misses)."""
+    """Docs whose vocab holds a random table for all but one of their characters and bigrams (so lookups also miss)."""
     nlp = blank_char_nlp()
     chars = sorted(set("".join(texts)))[1:]
-    data = numpy.random.default_rng(0).normal(size=(len(chars), 5)).astype("f")
-    nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, data=data, keys=[nlp.vocab.strings.add(c) for c in chars])
+    bigrams = sorted({text[i : i + 2] for text in texts for i in range(len(text) - 1)})[1:]
+    keys = [nlp.vocab.strings.add(key) for key in chars + bigrams]
+    data = numpy.random.default_rng(0).normal(size=(len(keys), 5)).astype("f")
+    nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, data=data, keys=keys)
     return [nlp(text) for text in texts]
 
 
@@ -52,6 +54,7 @@ LAYERS: Dict[str, Any] = {
     ),
     "spacy_cner.GlyphCNN.v1": ({"width": 6}, "docs", 6),
     "spacy_cner.CharVectors.v1": ({"width": 6}, "docs_with_vectors", 6),
+    "spacy_cner.BigramVectors.v1": ({"width": 6}, "docs_with_vectors", 6),
     "spacy_cner.SoftLexicon.v1": ({"width": 3, "rows": 20}, "docs", 12),
     "spacy_cner.Gazetteer.v1": ({"source": str(GAZETTEER_SOURCE), "width": 3, "rows": 20}, "docs", 12),
     "spacy_cner.ConcatFeatures.v1": ({"*": {"a": CHARS, "b": CHARS}}, "docs", 24),

@@ -20,7 +20,10 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("output", type=Path, help="the vectors folder to write (a spaCy pipeline holding the table)")
     add_text_arguments(parser)
     for name, value in asdict(CharVectorSettings()).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+        if isinstance(value, bool):
+            parser.add_argument(f"--{name}", action="store_true", help=f"also train {name} (BigramVectors)")
+        else:
+            parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     parser.set_defaults(run=run)
 
 
@@ -36,7 +39,8 @@ def run(args: argparse.Namespace) -> None:
     report["refused_texts"] = refused
     nlp.to_disk(args.output)
     (args.output / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    bigrams = f" and {report['bigrams_vectors']:,} bigram" if settings.bigrams else ""
     good(
-        f"{args.output}: {report['vectors']:,} character vectors of width {settings.width} from "
+        f"{args.output}: {report['characters_vectors']:,} character{bigrams} vectors of width {settings.width} from "
         f"{report['characters']:,} characters; train with --paths.vectors {args.output}"
     )

@@ -28,12 +28,17 @@ def build_char_vectors(width: int = 64, dropout: Optional[float] = None) -> Mode
     return Model("char_vectors", forward, init=init, layers=[projected], dims={"nO": width})
 
 
-def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
+def require_vectors(X: Optional[List[Doc]], layer: str, options: str = "") -> None:
+    """Without a table the projection would see zeros only: a silent loss of the feature, so an error."""
     if X and not X[0].vocab.vectors.shape[1]:
         raise ValueError(
-            "CharVectors needs a vector table and the pipeline has none: build one with "
-            "`python -m spacy_cner char-vectors OUTPUT TEXTS...` and train with --paths.vectors OUTPUT"
+            f"{layer} needs a vector table and the pipeline has none: build one with "
+            f"`python -m spacy_cner char-vectors {options}OUTPUT TEXTS...` and train with --paths.vectors OUTPUT"
         )
+
+
+def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
+    require_vectors(X, "CharVectors")
     model.layers[0].initialize(X=X)
 
 
