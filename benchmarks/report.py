@@ -112,6 +112,14 @@ def fmt_seeds(result: dict) -> str:
     return ",".join(str(run["seed"]) for run in result["runs"])
 
 
+def fmt_commits(result: dict) -> str:
+    """The commit each run trained at, once if they share it; "-" for a run recorded before commits were kept."""
+    commits = [(run.get("commit") or "-")[:7] for run in result["runs"]]
+    if len(set(commits)) == 1:
+        return "" if commits[0] == "-" else commits[0]
+    return ", ".join(f"{commit} (seed {run['seed']})" for commit, run in zip(commits, result["runs"]))
+
+
 def fmt_settings(result: dict) -> str:
     """The run's changes to its config other than paths, short: ``hidden_width 256, max_steps 600``."""
     overrides = result.get("overrides") or []
@@ -654,7 +662,7 @@ def main() -> None:
             f"| `{r['config']}` | {fmt_seeds(r)} | {fmt(r['ents_p'])} | {fmt(r['ents_r'])} | {fmt_f1(r)} | "
             f"{versus} | {fmt_parameters(r.get('parameters'))} | "
             f"{r['train_seconds'] / 60:.1f} | {r['chars_per_second']:,.0f} | {r['peak_rss_mb']:,.0f} | "
-            f"{r['commit'][:7] if 'commit' in r else ''} |"
+            f"{fmt_commits(r)} |"
         )
     lines += ["", "## Per-type F1", "", "| config | " + " | ".join(TYPES) + " |", "|---|" + "---:|" * len(TYPES)]
     for r in results:

@@ -273,6 +273,12 @@ def dataset_of(corpus: Path) -> Dict[str, str]:
     return {"dataset": described["dataset"], "split": f"{sizes} records (seed {described['seed']})"}
 
 
+def common_commit(runs: List[Dict[str, Any]]) -> Optional[str]:
+    """The commit every run trained at, or None if they differ (each run keeps its own)."""
+    commits = {run.get("commit") for run in runs}
+    return commits.pop() if len(commits) == 1 else None
+
+
 def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str], dataset: Dict[str, str]) -> Dict[str, Any]:
     def mean(key: str) -> float:
         return round(statistics.fmean(run[key] for run in runs), 2)
@@ -296,7 +302,7 @@ def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str], dat
         "parameters": runs[-1].get("parameters"),
         "machine": machine(),
         "date": datetime.date.today().isoformat(),
-        "commit": runs[-1].get("commit"),
+        "commit": common_commit(runs),
         "libraries": library_versions(),
         "runs": runs,
     }

@@ -98,3 +98,10 @@ def test_a_runs_settings_show_what_it_changed_but_not_its_paths():
     }
     assert report.fmt_settings(result) == "hidden_width 256, max_steps 600"
     assert report.fmt_settings({"overrides": []}) == ""
+
+
+def test_the_commit_column_names_each_runs_commit_when_they_differ():
+    new, legacy = {"seed": 0, "commit": "90793fa43126805c"}, {"seed": 1}
+    assert report.fmt_commits({"runs": [new, {**new, "seed": 1}]}) == "90793fa"
+    assert report.fmt_commits({"runs": [legacy]}) == ""
+    assert report.fmt_commits({"runs": [new, legacy]}) == "90793fa (seed 0), - (seed 1)"

@@ -94,3 +94,8 @@ def test_each_run_keeps_the_input_hashes_it_was_trained_on():
     earlier = {"overrides": [], "inputs_sha256": {"corpus/train.spacy": "old"}, "runs": [{"seed": 0}]}
     runs = run_config.merge_runs(earlier, {"seed": 1, "note": "", "inputs_sha256": {"corpus/train.spacy": "new"}}, [])
     assert [run["inputs_sha256"]["corpus/train.spacy"] for run in runs] == ["old", "new"]
+
+
+def test_the_files_commit_is_the_runs_common_one_or_none():
+    assert run_config.common_commit([{"commit": "a"}, {"commit": "a"}]) == "a"
+    assert run_config.common_commit([{"commit": "a"}, {}]) is None  # a run recorded before commits were kept
