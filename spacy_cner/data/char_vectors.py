@@ -41,9 +41,9 @@ def ngrams_of(doc: Doc, n: int) -> List[Optional[str]]:
     return [None if len(gram) < n or None in gram else "".join(gram) for gram in grams]
 
 
-def ngram_sequences(nlp: Language, texts: Sequence[str], n: int) -> List[List[str]]:
-    """Each text (through the character tokenizer) as the keys of its n-grams, those with whitespace left out."""
-    return [[gram for gram in ngrams_of(nlp.make_doc(text), n) if gram is not None] for text in texts]
+def ngram_sequences(docs: Sequence[Doc], n: int) -> List[List[str]]:
+    """Each doc as the keys of its n-grams, those with whitespace left out."""
+    return [[gram for gram in ngrams_of(doc, n) if gram is not None] for doc in docs]
 
 
 def train_char_vectors(nlp: Language, texts: Sequence[str], settings: CharVectorSettings) -> Dict[str, Any]:
@@ -56,8 +56,9 @@ def train_char_vectors(nlp: Language, texts: Sequence[str], settings: CharVector
     keys: List[str] = []
     tables: List[numpy.ndarray] = []
     report: Dict[str, Any] = {"settings": asdict(settings), "texts": len(texts)}
+    docs = [nlp.make_doc(text) for text in texts]  # tokenized once for every n-gram order
     for n, name in ((1, "characters"), (2, "bigrams"))[: 2 if settings.bigrams else 1]:
-        sequences = ngram_sequences(nlp, texts, n)
+        sequences = ngram_sequences(docs, n)
         counts = Counter(gram for sequence in sequences for gram in sequence)
         if not counts or max(counts.values()) < settings.min_count:  # gensim would fail with "build vocabulary first"
             raise ValueError(f"No {name[:-1]} occurs {settings.min_count} times: lower --min-count or add text")
