@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -27,8 +28,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import spacy
+from spacy.cli._util import parse_config_overrides
 from spacy.language import Language
 from spacy.tokens import DocBin
+from spacy.util import load_config
 from thinc.api import Config
 
 from spacy_cner.evaluation import evaluate
@@ -158,25 +161,132 @@ def dev_curve(train_log: str) -> List[Dict[str, float]]:
     return curve
 
 
-def train(config: str, seed: int, corpus: Path, output: Path, overrides: List[str]) -> float:
+def train(config: Path, seed: int, corpus: Path, output: Path, overrides: List[str]) -> float:
     command = [
         sys.executable,
         "-m",
         "spacy",
         "train",
-        str(ROOT / "configs" / f"{config}.cfg"),
+        str(config),
         "--output",
         str(output),
         *(part for key, value in corpus_paths(corpus).items() for part in (f"--paths.{key}", value)),
         "--system.seed",
         str(seed),
-        *(override.format(seed=seed) for override in overrides),
+        *overrides,
     ]
     output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with open(output / "train.log", "w") as log:
         subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)
     return time.perf_counter() - started
+
+
+# A training stopped by the end of a session resumes from its last checkpoint (model-last, saved at every
+# evaluation) in a new leg: the stopped leg moves to <output>/legs/<its first step>/, and the new one trains the
+# remaining steps in <output> with the learning rate continued where it stopped. Not bit-identical to an unbroken
+# run: the optimizer's moments and the order of the batches start afresh.
+LEG_FILES = ("started.json", "train.log", "resumed.cfg", "model-best", "model-last")
+
+
+def started_record(leg: Path) -> Dict[str, Any]:
+    return json.loads((leg / "started.json").read_text())
+
+
+def legs(output: Path) -> List[Path]:
+    """The folders of a training's legs in order: the stopped ones, then ``output`` itself."""
+    stopped = sorted((output / "legs").iterdir(), key=lambda leg: int(leg.name)) if (output / "legs").is_dir() else []
+    return [*stopped, output]
+
+
+def leg_rows(leg: Path) -> List[Dict[str, float]]:
+    """The leg's dev evaluations, its steps counted from the start of the whole training."""
+    from_step = started_record(leg).get("from_step", 0)
+    rows = dev_curve((leg / "train.log").read_text(encoding="utf-8"))
+    return [{**row, "step": row["step"] + from_step} for row in rows]
+
+
+def training_curve(output: Path) -> List[Dict[str, float]]:
+    """The dev curve over all legs; a resumed leg's first evaluation repeats its checkpoint's and is left out."""
+    curve: List[Dict[str, float]] = []
+    for leg in legs(output):
+        curve += [row for row in leg_rows(leg) if not curve or row["step"] > curve[-1]["step"]]
+    return curve
+
+
+def begin_resumed_leg(output: Path, config: Path, overrides: List[str]) -> tuple[int, Path]:
+    """Move the stopped leg aside and write the config that trains the rest; returns the step it resumes at and
+    that config."""
+    if not (output / "started.json").exists():
+        raise SystemExit(f"{output} holds no training started by this script: nothing to resume.")
+    rows = leg_rows(output)
+    from_step = started_record(output).get("from_step", 0)
+    stopped_at = rows[-1]["step"] if rows else from_step
+    if stopped_at == from_step:  # no checkpoint since this leg began: begin it again from the one it began from
+        if from_step == 0:
+            raise SystemExit(f"{output} stopped before its first checkpoint: train it again without --resume.")
+        for name in LEG_FILES:
+            remove(output / name)
+        checkpoint = legs(output)[-2] / "model-last"
+    else:
+        stopped_leg = output / "legs" / str(from_step)
+        stopped_leg.mkdir(parents=True)
+        for name in LEG_FILES:
+            if (output / name).exists():
+                (output / name).rename(stopped_leg / name)
+        checkpoint = stopped_leg / "model-last"
+    resumed = resumed_config(config, overrides, stopped_at, checkpoint)
+    resumed.to_disk(output / "resumed.cfg")
+    return stopped_at, output / "resumed.cfg"
+
+
+def remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def resumed_config(config: Path, overrides: List[str], from_step: int, checkpoint: Path) -> Config:
+    """``config`` with ``overrides``, to train from step ``from_step`` on, starting from the weights at
+    ``checkpoint``: the steps left, the learning-rate schedule from that step, a warm start from the checkpoint."""
+    parsed = parse_config_overrides(list(overrides))  # a copy: it empties the list it reads
+    resumed = load_config(config, overrides=parsed, interpolate=False)
+    training = resumed["training"]
+    if training["max_steps"]:
+        if training["max_steps"] <= from_step:
+            raise SystemExit(f"The training had reached its {training['max_steps']} steps: nothing to resume.")
+        training["max_steps"] -= from_step
+    if isinstance(training["optimizer"]["learn_rate"], dict):
+        schedule = training["optimizer"]["learn_rate"]
+        training["optimizer"]["learn_rate"] = {
+            "@schedules": "spacy_cner.resumed.v1",
+            "from_step": from_step,
+            "schedule": schedule,
+        }
+    after_init = resumed["initialize"].get("after_init")
+    if after_init is not None and after_init.get("@callbacks") != "spacy_cner.warm_start.v1":
+        raise SystemExit(f"{config} runs its own [initialize.after_init]: a resumed training cannot warm-start.")
+    resumed["initialize"]["after_init"] = {"@callbacks": "spacy_cner.warm_start.v1", "source": str(checkpoint)}
+    return resumed
+
+
+def leg_seconds(leg: Path) -> float:
+    """From the leg's start to its log's last write."""
+    return (leg / "train.log").stat().st_mtime - started_record(leg)["time"]
+
+
+def leg_record(leg: Path, seconds: float) -> Dict[str, Any]:
+    started = started_record(leg)
+    return {"from_step": started.get("from_step", 0), "commit": started["commit"], "train_seconds": round(seconds, 1)}
+
+
+def keep_the_best_leg(output: Path) -> None:
+    """Make ``output``/model-best the best model of every leg by dev score (an earlier leg's may beat the last's)."""
+    best = max(legs(output), key=lambda leg: max((row["ents_f"] for row in leg_rows(leg)), default=-1.0))
+    if best != output:
+        remove(output / "model-best")
+        shutil.copytree(best / "model-best", output / "model-best")
 
 
 def count_parameters(nlp: Language) -> Dict[str, int]:
@@ -213,30 +323,38 @@ def run_once(
     overrides: List[str],
     spans_key: Optional[str],
     interrupted: bool = False,
+    resume: bool = False,
 ) -> Dict[str, Any]:
-    """Train and score one seed; with ``interrupted``, score the model-best of a training that was stopped
-    (its start is in started.json, its end is the log's last write) without training again."""
+    """Train and score one seed. With ``interrupted``, score the model-best of a training that was stopped (its
+    start is in started.json, its end is the log's last write) without training again; with ``resume``, train the
+    rest of it first."""
     output = ROOT / "training" / f"{name}-seed{seed}"
-    started = output / "started.json"
-    inputs = inputs_fingerprint(config, corpus, [flag.replace("{seed}", str(seed)) for flag in overrides])
+    overrides = [override.replace("{seed}", str(seed)) for override in overrides]
+    inputs = inputs_fingerprint(config, corpus, overrides)
     if interrupted:
-        record = json.loads(started.read_text())
-        commit = record["commit"]
-        train_seconds = (output / "train.log").stat().st_mtime - record["time"]
+        seconds = leg_seconds(output)
     else:
-        commit = git_commit()  # the code that trains, even if the tree changes before the run ends
+        from_step, config_path, train_overrides = 0, ROOT / "configs" / f"{config}.cfg", overrides
+        if resume:
+            from_step, config_path = begin_resumed_leg(output, config_path, overrides)
+            train_overrides = []  # part of the resumed config
         output.mkdir(parents=True, exist_ok=True)
-        started.write_text(json.dumps({"time": time.time(), "commit": commit}) + "\n")
-        train_seconds = train(config, seed, corpus, output, overrides)
+        # the code that trains, even if the tree changes before the run ends
+        record = {"time": time.time(), "commit": git_commit(), "from_step": from_step}
+        (output / "started.json").write_text(json.dumps(record) + "\n")
+        seconds = train(config_path, seed, corpus, output, train_overrides)
+    keep_the_best_leg(output)
+    stopped = legs(output)[:-1]
+    leg_records = [leg_record(leg, leg_seconds(leg)) for leg in stopped] + [leg_record(output, seconds)]
     model = output / "model-best"
     metrics = evaluate(str(model), corpus / "test.spacy", spans_key=spans_key)
     nlp = spacy.load(model)
-    curve = dev_curve((output / "train.log").read_text(encoding="utf-8"))
+    curve = training_curve(output)
     best = max(curve, key=lambda row: row["ents_f"]) if curve else None
     return {
         "seed": seed,
         "date": now(),
-        "commit": commit,
+        "commit": leg_records[-1]["commit"],
         "machine": machine(),
         "steps_trained": curve[-1]["step"] if curve else None,
         "best_step": best["step"] if best else None,
@@ -246,12 +364,13 @@ def run_once(
         "ents_r": metrics["ents_r"],
         "ents_f": metrics["ents_f"],
         "per_type": metrics["per_type"],
-        "train_seconds": round(train_seconds, 1),
+        "train_seconds": round(sum(leg["train_seconds"] for leg in leg_records), 1),
         "train_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "chars_per_second": round(chars_per_second(nlp, corpus / "test.spacy"), 1),
         "parameters": count_parameters(nlp),
         "model": str(model.relative_to(ROOT)),
         "interrupted": interrupted,
+        **({"legs": leg_records} if stopped else {}),
         "inputs_sha256": inputs,
         **{key: metrics[key] for key in ("scored", "recall_nested", "recall_not_nested") if key in metrics},
     }
@@ -316,13 +435,15 @@ def main() -> None:
     parser.add_argument("--note", default="", help="anything that affects the figures, e.g. a shared machine")
     parser.add_argument("--name", help="of the results file and training folders (default: the config's)")
     parser.add_argument("--spans-key", help="score every gold entity in doc.spans[KEY], nested ones included")
-    parser.add_argument("--interrupted", action="store_true", help="score the model-best of a stopped training")
+    stopped = parser.add_mutually_exclusive_group()
+    stopped.add_argument("--interrupted", action="store_true", help="score the model-best of a stopped training")
+    stopped.add_argument("--resume", action="store_true", help="train a stopped training's remaining steps, then score")
     parser.add_argument("overrides", nargs="*", help="extra spacy train overrides, e.g. --training.max_steps 500")
     args, unknown = parser.parse_known_args()
     overrides = args.overrides + unknown
     name, dataset = args.name or args.config, dataset_of(args.corpus)
     for seed in args.seeds:  # saved seed by seed, so an interrupted series keeps the seeds it finished
-        run = run_once(args.config, name, seed, args.corpus, overrides, args.spans_key, args.interrupted)
+        run = run_once(args.config, name, seed, args.corpus, overrides, args.spans_key, args.interrupted, args.resume)
         result = save(args.config, name, run, overrides, dataset, args.note)
     print(json.dumps({k: result[k] for k in ("config", "ents_p", "ents_r", "ents_f", "train_seconds")}))
 

@@ -1,11 +1,19 @@
 """How benchmarks/run_config.py merges a new run into a results file."""
 
 import importlib.util
+import json
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import spacy
 from spacy.tokens import DocBin
+from spacy.util import registry
+from thinc.api import Config
+
+from .conftest import EMR_SENTENCES
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("run_config", ROOT / "benchmarks" / "run_config.py")
@@ -99,3 +107,111 @@ def test_each_run_keeps_the_input_hashes_it_was_trained_on():
 def test_the_files_commit_is_the_runs_common_one_or_none():
     assert run_config.common_commit([{"commit": "a"}, {"commit": "a"}]) == "a"
     assert run_config.common_commit([{"commit": "a"}, {}]) is None  # a run recorded before commits were kept
+
+
+WARMUP = {"@schedules": "warmup_linear.v1", "warmup_steps": 3, "total_steps": 10, "initial_rate": 1.0}
+# The same schedule written out: up over 3 steps, then down in a straight line to 0 at step 10.
+WARMUP_RATES = [0, 1 / 3, 2 / 3, 1, 6 / 7, 5 / 7, 4 / 7, 3 / 7, 2 / 7, 1 / 7, 0, 0]
+
+
+def rates(schedule: dict, steps: int) -> list:
+    resolved = registry.resolve(Config({"schedule": schedule}))["schedule"]
+    return [next(resolved) for _ in range(steps)]
+
+
+def test_a_resumed_schedule_gives_each_step_the_rate_of_the_unbroken_one():
+    assert rates(WARMUP, 12) == pytest.approx(WARMUP_RATES)
+    for step in (0, 2, 7):
+        resumed = {"@schedules": "spacy_cner.resumed.v1", "from_step": step, "schedule": WARMUP}
+        assert rates(resumed, 12 - step) == pytest.approx(WARMUP_RATES[step:])
+    with pytest.raises(ValueError, match=">= 0"):
+        rates({"@schedules": "spacy_cner.resumed.v1", "from_step": -1, "schedule": WARMUP}, 1)
+
+
+def test_a_resumed_config_trains_the_steps_left_from_the_checkpoint():
+    overrides = ["--training.max_steps", "10", "--training.optimizer.learn_rate.total_steps", "10"]
+    config = ROOT / "configs" / "imconvnet_slim_crf.cfg"
+    resumed = run_config.resumed_config(config, overrides, 4, Path("ckpt/model-last"))
+    assert resumed["training"]["max_steps"] == 6
+    schedule = resumed["training"]["optimizer"]["learn_rate"]
+    assert (schedule["@schedules"], schedule["from_step"], schedule["schedule"]["total_steps"]) == (
+        "spacy_cner.resumed.v1",
+        4,
+        10,
+    )
+    assert resumed["initialize"]["after_init"] == {
+        "@callbacks": "spacy_cner.warm_start.v1",
+        "source": "ckpt/model-last",
+    }
+    # the peer has no warm start of its own, and a constant rate
+    peer = run_config.resumed_config(ROOT / "configs" / "spacy_default_ner.cfg", [], 400, Path("ckpt"))
+    assert peer["initialize"]["after_init"]["source"] == "ckpt"
+    assert peer["training"]["optimizer"]["learn_rate"] == 0.001
+    with pytest.raises(SystemExit, match="reached its 10 steps"):
+        run_config.resumed_config(config, overrides, 10, Path("ckpt"))
+
+
+def fake_leg(folder: Path, from_step: int, dev_f: list, commit: str = "c") -> None:
+    """A leg folder as a stopped training leaves it: its start, spaCy's log, and its checkpoints (named by leg)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "started.json").write_text(json.dumps({"time": 0, "commit": commit, "from_step": from_step}))
+    rows = [f"  0  {2 * i:>6}  1.00  {f:.2f}  0.00  0.00  0.00" for i, f in enumerate(dev_f)]
+    (folder / "train.log").write_text("\n".join(["E    #       LOSS NER  ENTS_F  ENTS_P  ENTS_R  SCORE", *rows]))
+    for model in ("model-best", "model-last"):
+        (folder / model).mkdir(exist_ok=True)
+        (folder / model / "from").write_text(f"{folder.name} {model}")
+
+
+def test_the_best_leg_gives_model_best_and_the_curve_counts_steps_across_legs(tmp_path):
+    output = tmp_path / "run-seed0"
+    fake_leg(output / "legs" / "0", 0, [0.0, 50.0, 70.0])  # steps 0 2 4
+    fake_leg(output, 4, [60.0, 65.0, 68.0])  # steps 4 (its checkpoint again) 6 8
+    assert [row["step"] for row in run_config.training_curve(output)] == [0, 2, 4, 6, 8]
+    assert [row["ents_f"] for row in run_config.training_curve(output)] == [0.0, 50.0, 70.0, 65.0, 68.0]
+    run_config.keep_the_best_leg(output)
+    assert (output / "model-best" / "from").read_text() == "0 model-best"
+    fake_leg(output, 4, [60.0, 71.0])
+    run_config.keep_the_best_leg(output)
+    assert (output / "model-best" / "from").read_text() == "run-seed0 model-best"
+
+
+def test_a_leg_stopped_before_its_first_checkpoint_begins_again_from_the_previous_one(tmp_path):
+    output = tmp_path / "run-seed0"
+    fake_leg(output / "legs" / "0", 0, [0.0, 50.0, 70.0])
+    fake_leg(output, 4, [70.0])  # only the evaluation of the checkpoint it began from
+    config = ROOT / "configs" / "imconvnet_slim_crf.cfg"
+    from_step, resumed = run_config.begin_resumed_leg(output, config, ["--training.max_steps", "10"])
+    assert from_step == 4
+    assert Config().from_disk(resumed, interpolate=False)["initialize"]["after_init"]["source"] == str(
+        output / "legs" / "0" / "model-last"
+    )
+    assert sorted(path.name for path in output.iterdir()) == ["legs", "resumed.cfg"]
+    fresh = tmp_path / "fresh-seed0"
+    fake_leg(fresh, 0, [0.0])
+    with pytest.raises(SystemExit, match="before its first checkpoint"):
+        run_config.begin_resumed_leg(fresh, config, [])
+
+
+def test_a_stopped_training_resumes_where_it_stopped(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_config, "ROOT", tmp_path)
+    (tmp_path / "configs").mkdir()
+    shutil.copy(ROOT / "configs" / "imconvnet_slim_crf.cfg", tmp_path / "configs")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("train", "dev", "test"):
+        write_records(corpus / f"{name}.spacy", EMR_SENTENCES)
+    schedule = ["--training.optimizer.learn_rate.warmup_steps", "2", "--training.optimizer.learn_rate.total_steps"]
+    small = ["--training.eval_frequency", "2", *schedule, "8", "--training.optimizer.learn_rate.initial_rate", "0.01"]
+    # the first leg stops at step 4 of 8, as a training the end of a session stopped would
+    run_config.run_once("imconvnet_slim_crf", "tiny", 0, corpus, [*small, "--training.max_steps", "4"], None)
+    run = run_config.run_once(
+        "imconvnet_slim_crf", "tiny", 0, corpus, [*small, "--training.max_steps", "8"], None, resume=True
+    )
+    output = tmp_path / "training" / "tiny-seed0"
+    assert [leg["from_step"] for leg in run["legs"]] == [0, 4]
+    assert [row["step"] for row in run["dev_curve"]] == [0, 2, 4, 6, 8]
+    assert run["steps_trained"] == 8
+    assert (output / "legs" / "0" / "model-last").is_dir()
+    assert run["train_seconds"] == pytest.approx(sum(leg["train_seconds"] for leg in run["legs"]), abs=0.2)
+    first_rate = re.search(r"Initial learn rate: ([0-9.e-]+)", (output / "train.log").read_text())
+    assert float(first_rate.group(1)) == pytest.approx(0.01 * (8 - 4) / (8 - 2))  # where the schedule was at step 4
