@@ -1,21 +1,57 @@
-"""Wrap a ``torch.nn.Module`` that maps a list of (length, width) tensors to a
-list of tensors as a Thinc ``Model[List[Floats2d], List[Floats2d]]``.
+"""Wrap ``torch.nn.Module``s as Thinc models whose weights the optimizer's averages reach.
 
-Thinc's default converters unpack a list into positional arguments; ours keep
-it one argument, so modules can pack variable-length sequences themselves.
+``torch_layer`` is thinc's ``PyTorchWrapper_v2`` with one fix: thinc's ``PyTorchShim``
+stores parameter averages (``[training.optimizer] use_averages = true``) under the keys
+``(shim id, name)`` but looks them up under ``"pytorch_{id}_{name}"``, so evaluating and
+saving "with the averages" silently kept the raw torch weights.
+
+``wrap_sequence_module`` wraps a module that maps a list of (length, width) tensors to a
+list of tensors: thinc's default converters unpack a list into positional arguments; ours
+keep it one argument, so modules can pack variable-length sequences themselves.
 """
 
-from typing import Callable, List, Tuple
+import contextlib
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import torch
-from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, torch2xp, xp2torch
+from thinc.api import ArgsKwargs, Model, PyTorchShim, torch2xp, xp2torch
+from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
+
+
+class AveragedPyTorchShim(PyTorchShim):
+    """A ``PyTorchShim`` whose ``use_params`` finds the averages under the keys its ``finish_update`` gives them."""
+
+    @contextlib.contextmanager
+    def use_params(self, params: Dict[Any, Any]) -> Iterator[None]:
+        keys = {name: (self.id, name) for name, _ in self._model.named_parameters()}
+        averaged = {name: xp2torch(params[key], device=self.device) for name, key in keys.items() if key in params}
+        if not averaged:
+            yield
+            return
+        backup = {name: tensor.clone() for name, tensor in self._model.state_dict().items()}
+        self._model.load_state_dict(averaged, strict=False)
+        try:
+            yield
+        finally:
+            self._model.load_state_dict(backup)
+
+
+def torch_layer(module: torch.nn.Module, convert_inputs: Callable, convert_outputs: Callable) -> Model:
+    """``PyTorchWrapper_v2(module, convert_inputs, convert_outputs)`` over an ``AveragedPyTorchShim``."""
+    return Model(
+        "pytorch",
+        pytorch_forward,
+        attrs={"convert_inputs": convert_inputs, "convert_outputs": convert_outputs},
+        shims=[AveragedPyTorchShim(module)],
+        dims={"nI": None, "nO": None},
+    )
 
 
 def wrap_sequence_module(module: torch.nn.Module, width: int, layer: str) -> Model[List[Floats2d], List[Floats2d]]:
     """``width`` is what the module expects per token; ``layer`` names its
     registered builder in the error raised when the data has another width."""
-    model = PyTorchWrapper_v2(module, convert_inputs=_inputs_to_torch, convert_outputs=_outputs_to_xp)
+    model = torch_layer(module, _inputs_to_torch, _outputs_to_xp)
     model.attrs.update(input_width=width, layer=layer)
     return model
 

@@ -1,6 +1,7 @@
 import numpy
 import pytest
 import torch
+from thinc.api import Adam
 
 from spacy_cner.batching import length_buckets
 from spacy_cner.encoders.bilstm import build_bilstm
@@ -67,3 +68,22 @@ def test_length_buckets_keep_long_records_and_short_sentences_apart():
     # by hand: 28, 30, 30 pad to 3 x 30 = 90 for 88 real; adding 400 would pad to 1600 for 488
     assert length_buckets(lengths) == [[3, 1, 4], [0, 6, 2]]
     assert length_buckets(lengths, max_waste=100.0) == [[3, 1, 4, 0, 6, 2]]
+
+
+def test_the_torch_weights_take_the_optimizers_averages():
+    model = build_bilstm(width=4, hidden_width=6, depth=1, dropout=0.0)
+    X = [numpy.random.default_rng(0).normal(size=(5, 4)).astype("f")]
+    model.initialize(X=X)
+    optimizer = Adam(0.1, use_averages=True)
+    for _ in range(3):
+        Y, backprop = model.begin_update(X)
+        backprop([numpy.ones_like(y) for y in Y])
+        model.finish_update(optimizer)
+    (shim,) = model.shims
+    trained = {name: tensor.clone() for name, tensor in shim._model.named_parameters()}
+    with model.use_params(optimizer.averages):
+        for name, tensor in shim._model.named_parameters():
+            numpy.testing.assert_allclose(tensor.detach().numpy(), optimizer.averages[(shim.id, name)], rtol=1e-6)
+            assert not numpy.allclose(tensor.detach().numpy(), trained[name].detach().numpy())
+    for name, tensor in shim._model.named_parameters():
+        assert torch.equal(tensor, trained[name])

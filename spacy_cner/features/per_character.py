@@ -11,9 +11,11 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import numpy
 import torch
 from spacy.tokens import Doc
-from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, torch2xp, xp2torch
+from thinc.api import ArgsKwargs, Model, torch2xp, xp2torch
 from thinc.types import Floats2d
 from torch import nn
+
+from ..torch_bridge import torch_layer
 
 KeysOf = Callable[[Doc], List[str]]
 Prepare = Callable[[List[str]], Tuple[torch.Tensor, ...]]
@@ -53,4 +55,4 @@ def per_unique_key(encoder: nn.Module, keys_of: KeysOf, prepare: Prepare) -> Mod
 
         return list(Ys), backprop
 
-    return PyTorchWrapper_v2(_GatherRows(encoder), convert_inputs=convert_inputs, convert_outputs=convert_outputs)
+    return torch_layer(_GatherRows(encoder), convert_inputs, convert_outputs)
