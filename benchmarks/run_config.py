@@ -338,6 +338,8 @@ def run_once(
         if resume:
             from_step, config_path = begin_resumed_leg(output, config_path, overrides)
             train_overrides = []  # part of the resumed config
+        else:
+            remove(output / "legs")  # of an earlier training of this name and seed
         output.mkdir(parents=True, exist_ok=True)
         # the code that trains, even if the tree changes before the run ends
         record = {"time": time.time(), "commit": git_commit(), "from_step": from_step}

@@ -215,3 +215,7 @@ def test_a_stopped_training_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert run["train_seconds"] == pytest.approx(sum(leg["train_seconds"] for leg in run["legs"]), abs=0.2)
     first_rate = re.search(r"Initial learn rate: ([0-9.e-]+)", (output / "train.log").read_text())
     assert float(first_rate.group(1)) == pytest.approx(0.01 * (8 - 4) / (8 - 2))  # where the schedule was at step 4
+    # training the same name and seed again starts afresh: the legs of the resumed training go
+    again = run_config.run_once("imconvnet_slim_crf", "tiny", 0, corpus, [*small, "--training.max_steps", "2"], None)
+    assert "legs" not in again and [row["step"] for row in again["dev_curve"]] == [0, 2]
+    assert not (output / "legs").exists()
