@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import spacy
 from spacy.cli._util import parse_config_overrides
@@ -214,7 +214,7 @@ def training_curve(output: Path) -> List[Dict[str, float]]:
     return curve
 
 
-def begin_resumed_leg(output: Path, config: Path, overrides: List[str]) -> tuple[int, Path]:
+def begin_resumed_leg(output: Path, config: Path, overrides: List[str]) -> Tuple[int, Path]:
     """Move the stopped leg aside and write the config that trains the rest; returns the step it resumes at and
     that config."""
     if not (output / "started.json").exists():
