@@ -468,6 +468,36 @@ def renamed(result: dict) -> bool:
     return result.get("name", result["config"]) != result["config"]
 
 
+def every_run_lines() -> list:
+    """Each seed of every results file, so a single run quoted in prose can be found, with how far it trained."""
+    found = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+    rows = []
+    for result in (r for r in found if "runs" in r):
+        corpus = "" if result["dataset"].startswith("Yidu") else f" ({result['dataset'].split(' ')[0]})"
+        for run in result["runs"]:
+            notes = ["stopped early, its best checkpoint scored"] if run.get("interrupted") else []
+            if run.get("legs"):
+                notes.append("resumed at step " + ", ".join(str(leg["from_step"]) for leg in run["legs"][1:]))
+            best = "" if run.get("best_step") is None else f"{run['best_dev_f']:.2f} ({run['best_step']})"
+            date = (run.get("date") or result.get("date") or "")[:10]
+            rows.append(
+                f"| `{result.get('name', result['config'])}`{corpus} | {run['seed']} | {run['ents_f']:.2f} | {best} | "
+                f"{run.get('steps_trained') or ''} | {run['train_seconds'] / 60:.0f} | {date} | "
+                f"{(run.get('commit') or '-')[:7]} | {'; '.join(notes)} |"
+            )
+    return [
+        "",
+        "## Every run",
+        "",
+        "Each seed of every row above, on its own corpus's test set; best dev F1 and the step of the checkpoint",
+        'scored; steps trained; commit "-": recorded before commits were kept.',
+        "",
+        "| run | seed | F1 | best dev F1 (step) | steps | train (min) | date | commit | |",
+        "|---|---:|---:|---:|---:|---:|---|---|---|",
+        *rows,
+    ]
+
+
 def reproduction_lines() -> list:
     """Configs rerun under another name to check they reproduce their recorded runs of the same seeds."""
     found = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
@@ -724,6 +754,7 @@ def main() -> None:
             f"entities: {check['mean_confidence_correct']:.3f}; of the {check['n_wrong']:,} wrong ones: "
             f"{check['mean_confidence_wrong']:.3f}.",
         ]
+    lines += every_run_lines()
     (ROOT / "benchmarks" / "RESULTS.md").write_text("\n".join(lines) + "\n")
 
 

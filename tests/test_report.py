@@ -1,6 +1,7 @@
 """Figures in the README come from the results JSON, never typed in."""
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -105,3 +106,14 @@ def test_the_commit_column_names_each_runs_commit_when_they_differ():
     assert report.fmt_commits({"runs": [new, {**new, "seed": 1}]}) == "90793fa"
     assert report.fmt_commits({"runs": [legacy]}) == ""
     assert report.fmt_commits({"runs": [new, legacy]}) == "90793fa (seed 0), - (seed 1)"
+
+
+def test_every_run_of_every_results_file_has_a_row_with_its_own_f1():
+    rows = "\n".join(report.every_run_lines())
+    files = [json.loads(path.read_text()) for path in sorted(report.RESULTS.glob("*.json"))]
+    runs = [
+        (result.get("name", result["config"]), run) for result in files if "runs" in result for run in result["runs"]
+    ]
+    assert len(runs) > 40
+    for name, run in runs:
+        assert re.search(rf"\| `{name}`[^|]* \| {run['seed']} \| {run['ents_f']:.2f} \|", rows), (name, run["seed"])
