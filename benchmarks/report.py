@@ -456,11 +456,15 @@ README_TABLE = re.compile(
 )
 
 
+def run_results() -> List[dict]:
+    """Every results file that ``run_config.py`` wrote, by file name (speed.json and the other benchmarks' JSONs
+    live beside them)."""
+    return [r for r in (json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))) if "runs" in r]
+
+
 def config_runs(yidu: bool = True) -> List[dict]:
-    """The results of config runs on Yidu-S4K, or with ``yidu=False`` on other corpora (speed.json and the
-    other benchmarks' JSONs live beside them)."""
-    found = [r for r in (json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))) if "runs" in r]
-    return [r for r in found if r["dataset"].startswith("Yidu") == yidu and (not yidu or not renamed(r))]
+    """The results of config runs on Yidu-S4K, or with ``yidu=False`` on other corpora."""
+    return [r for r in run_results() if r["dataset"].startswith("Yidu") == yidu and (not yidu or not renamed(r))]
 
 
 def renamed(result: dict) -> bool:
@@ -470,9 +474,8 @@ def renamed(result: dict) -> bool:
 
 def every_run_lines() -> list:
     """Each seed of every results file, so a single run quoted in prose can be found, with how far it trained."""
-    found = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
     rows = []
-    for result in (r for r in found if "runs" in r):
+    for result in run_results():
         corpus = "" if result["dataset"].startswith("Yidu") else f" ({result['dataset'].split(' ')[0]})"
         for run in result["runs"]:
             notes = ["stopped early, its best checkpoint scored"] if run.get("interrupted") else []
@@ -500,8 +503,7 @@ def every_run_lines() -> list:
 
 def reproduction_lines() -> list:
     """Configs rerun under another name to check they reproduce their recorded runs of the same seeds."""
-    found = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
-    reruns = [r for r in found if "runs" in r and r["dataset"].startswith("Yidu") and renamed(r)]
+    reruns = [r for r in run_results() if r["dataset"].startswith("Yidu") and renamed(r)]
     recorded = {r["config"]: r for r in config_runs()}
     rows = []
     for rerun in reruns:
