@@ -3,7 +3,8 @@
 ``torch_layer`` is thinc's ``PyTorchWrapper_v2`` with one fix: thinc's ``PyTorchShim``
 stores parameter averages (``[training.optimizer] use_averages = true``) under the keys
 ``(shim id, name)`` but looks them up under ``"pytorch_{id}_{name}"``, so evaluating and
-saving "with the averages" silently kept the raw torch weights.
+saving "with the averages" silently kept the raw torch weights. ``AveragesByShimKey``
+holds the fix, so the backbone's shim (spacy_cner/backbone/transformer.py) shares it.
 
 ``wrap_sequence_module`` wraps a module that maps a list of (length, width) tensors to a
 list of tensors: thinc's default converters unpack a list into positional arguments; ours
@@ -19,8 +20,13 @@ from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
 
 
-class AveragedPyTorchShim(PyTorchShim):
-    """A ``PyTorchShim`` whose ``use_params`` finds the averages under the keys its ``finish_update`` gives them."""
+class AveragesByShimKey:
+    """Mixin for a ``PyTorchShim`` (or subclass): ``use_params`` finds the averages under the keys
+    ``finish_update`` gives them."""
+
+    _model: torch.nn.Module
+    id: int
+    device: Any
 
     @contextlib.contextmanager
     def use_params(self, params: Dict[Any, Any]) -> Iterator[None]:
@@ -29,12 +35,17 @@ class AveragedPyTorchShim(PyTorchShim):
         if not averaged:
             yield
             return
-        backup = {name: tensor.clone() for name, tensor in self._model.state_dict().items()}
+        current = dict(self._model.named_parameters())
+        backup = {name: current[name].detach().clone() for name in averaged}
         self._model.load_state_dict(averaged, strict=False)
         try:
             yield
         finally:
-            self._model.load_state_dict(backup)
+            self._model.load_state_dict(backup, strict=False)
+
+
+class AveragedPyTorchShim(AveragesByShimKey, PyTorchShim):
+    """A ``PyTorchShim`` whose parameter averages reach its module."""
 
 
 def torch_layer(module: torch.nn.Module, convert_inputs: Callable, convert_outputs: Callable) -> Model:

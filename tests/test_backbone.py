@@ -3,6 +3,7 @@
 import pytest
 import spacy
 import torch
+from thinc.api import Adam
 
 from spacy_cner.backbone.fused_bert import FusedBertConfig, FusedBertModel
 
@@ -175,5 +176,32 @@ def test_warm_start_fine_tunes_from_a_frozen_runs_weights(tiny_bert, tmp_path):
 def test_loading_weights_clears_the_frozen_layer_cache(tiny_bert):
     model = FusedBertModel.from_pretrained(tiny_bert, freeze_encoder=True, cache_size=10)
     model.cache[b"row"] = torch.zeros(1)
+    model.load_state_dict({"fusion_weights": torch.ones_like(model.fusion_weights)}, strict=False)
+    assert list(model.cache) == [b"row"]  # the cached layers come before the fusion
     model.load_state_dict(model.state_dict())
     assert not model.cache
+
+
+@pytest.mark.parametrize("freeze_encoder", [False, True])
+def test_parameter_averages_reach_the_backbone(tiny_bert, freeze_encoder):
+    nlp = build_nlp(tiny_bert, freeze_encoder=freeze_encoder, cache_size=100)
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples, sgd=Adam(0.01, use_averages=True))
+    for _ in range(3):
+        nlp.update(examples, sgd=optimizer)
+    transformer = nlp.get_pipe("transformer").model
+    shim, bert = transformer.layers[0].shims[0], transformer.transformer
+    raw = {name: parameter.detach().clone() for name, parameter in bert.named_parameters()}
+    averaged = {name: optimizer.averages[(shim.id, name)] for name in raw if (shim.id, name) in optimizer.averages}
+    # the pooler gets no gradient: spacy-transformers reads the last hidden state only
+    trained = {"fusion_weights", "fusion_scale"} if freeze_encoder else {n for n in raw if not n.startswith("pooler.")}
+    assert set(averaged) == trained
+    cached = len(bert.cache)
+    with nlp.use_params(optimizer.averages):
+        for name, parameter in bert.named_parameters():
+            expected = torch.tensor(averaged[name]) if name in averaged else raw[name]
+            torch.testing.assert_close(parameter.detach(), expected, rtol=0, atol=0)
+            assert name not in averaged or not torch.equal(parameter, raw[name])
+    for name, parameter in bert.named_parameters():
+        assert torch.equal(parameter, raw[name])
+    assert len(bert.cache) == cached > 0 if freeze_encoder else not bert.cache

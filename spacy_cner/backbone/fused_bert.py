@@ -21,12 +21,14 @@ Networks: Model Development and Validation", JMIR Medical Informatics 11:e44597,
 """
 
 from collections import OrderedDict
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, BertConfig, BertModel
 from transformers.modeling_outputs import BaseModelOutputWithPoolingAndCrossAttentions
+
+FUSION_PARAMETERS = {"fusion_weights", "fusion_scale"}
 
 
 class FusedBertConfig(BertConfig):
@@ -59,11 +61,16 @@ class FusedBertModel(BertModel):
         self.fusion_weights = nn.Parameter(torch.zeros(n_layers))
         self.fusion_scale = nn.Parameter(torch.ones(1))  # 1-d: Thinc optimizers need sized params
         self.cache: "OrderedDict[bytes, torch.Tensor]" = OrderedDict()
-        # Cached layers were computed with the old weights: loading new ones (a warm start, from_bytes) drops them.
-        self.register_load_state_dict_post_hook(lambda module, _: module.cache.clear())
         if config.freeze_encoder:
             for name, parameter in self.named_parameters():
-                parameter.requires_grad_(config.fusion and name in ("fusion_weights", "fusion_scale"))
+                parameter.requires_grad_(config.fusion and name in FUSION_PARAMETERS)
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False):
+        # Cached layers were computed with the old encoder weights: loading new ones (a warm start, from_bytes)
+        # drops them; the fusion weights alone (parameter averages in and out at each evaluation) apply after it.
+        if set(state_dict) - FUSION_PARAMETERS:
+            self.cache.clear()
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def _init_weights(self, module: nn.Module) -> None:
         # Also runs for weights missing from a plain BERT checkpoint: the fusion ones.

@@ -6,11 +6,17 @@ from typing import Callable, List, Optional
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy_transformers.data_classes import FullTransformerBatch
+from spacy_transformers.layers.hf_shim import HFShim
 from spacy_transformers.layers.transformer_model import TransformerModel, huggingface_from_pretrained
 from thinc.api import Model
 
+from ..torch_bridge import AveragesByShimKey
 from .fused_bert import FusedBertConfig, FusedBertModel
 from .hub import resolve_backbone
+
+
+class AveragedHFShim(AveragesByShimKey, HFShim):
+    """spacy-transformers' shim, with parameter averages (``use_averages``) that reach the backbone."""
 
 
 @registry.architectures("spacy_cner.FusedTransformer.v1")
@@ -33,6 +39,10 @@ def build_fused_transformer(
     Saved pipelines rebuild the fused class through the registered
     ``cner_fused_bert`` config type."""
     model = TransformerModel(name, get_spans, dict(tokenizer_config or {}), dict(transformer_config or {}))
+    stock = model.layers[0].shims[0]
+    model.layers[0].shims[0] = AveragedHFShim(
+        stock._hfmodel, config_cls=stock.config_cls, model_cls=stock.model_cls, tokenizer_cls=stock.tokenizer_cls
+    )
     load_pretrained = partial(huggingface_from_pretrained, config_cls=FusedBertConfig, model_cls=FusedBertModel)
     fusion_config = {
         "fusion": fusion,
