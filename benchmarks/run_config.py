@@ -9,6 +9,11 @@ Writes benchmarks/results/<config>.json (mean over seeds, and every run; runs of
 other seeds already there with the same overrides are kept) and
 rebuilds benchmarks/RESULTS.md. Expects corpus/{train,dev,test}.spacy from
 ``spacy project run convert``.
+
+``--refit`` trains on the train and dev records together for the number of steps
+given as ``--training.max_steps`` (the best step of a run that held dev out), as a
+user would for the model they keep: nothing is held out to choose a checkpoint, so
+the step count must come from such a run.
 """
 
 import argparse
@@ -182,6 +187,23 @@ def train(config: Path, seed: int, corpus: Path, output: Path, overrides: List[s
     return time.perf_counter() - started
 
 
+def refit_overrides(corpus: Path, output: Path, overrides: List[str]) -> List[str]:
+    """Train on a folder holding the corpus's train and dev records (spaCy reads every .spacy file of a folder as
+    one corpus) and evaluate only at the last step, so model-best is the model after ``--training.max_steps``."""
+    steps = dict(zip(overrides, overrides[1:])).get("--training.max_steps")
+    if steps is None:
+        raise SystemExit(
+            "--refit trains a fixed number of steps: add --training.max_steps N, with N the best step of a run "
+            "that held the dev records out (its results JSON has it as best_step)"
+        )
+    folder = output / "train+dev"
+    remove(folder)
+    folder.mkdir(parents=True)
+    for part in ("train", "dev"):
+        (folder / f"{part}.spacy").symlink_to((corpus / f"{part}.spacy").resolve())
+    return ["--paths.train", str(folder), "--training.eval_frequency", steps]
+
+
 # A training stopped by the end of a session resumes from its last checkpoint (model-last, saved at every
 # evaluation) in a new leg: the stopped leg moves to <output>/legs/<its first step>/, and the new one trains the
 # remaining steps in <output> with the learning rate continued where it stopped. Not bit-identical to an unbroken
@@ -324,10 +346,11 @@ def run_once(
     spans_key: Optional[str],
     interrupted: bool = False,
     resume: bool = False,
+    refit: bool = False,
 ) -> Dict[str, Any]:
     """Train and score one seed. With ``interrupted``, score the model-best of a training that was stopped (its
     start is in started.json, its end is the log's last write) without training again; with ``resume``, train the
-    rest of it first."""
+    rest of it first; with ``refit``, train on train + dev (``refit_overrides``)."""
     output = ROOT / "training" / f"{name}-seed{seed}"
     overrides = [override.replace("{seed}", str(seed)) for override in overrides]
     inputs = inputs_fingerprint(config, corpus, overrides)
@@ -341,6 +364,8 @@ def run_once(
         else:
             remove(output / "legs")  # of an earlier training of this name and seed
         output.mkdir(parents=True, exist_ok=True)
+        if refit:
+            train_overrides = [*overrides, *refit_overrides(corpus, output, overrides)]
         # the code that trains, even if the tree changes before the run ends
         record = {"time": time.time(), "commit": git_commit(), "from_step": from_step}
         (output / "started.json").write_text(json.dumps(record) + "\n")
@@ -372,6 +397,7 @@ def run_once(
         "parameters": count_parameters(nlp),
         "model": str(model.relative_to(ROOT)),
         "interrupted": interrupted,
+        **({"refit": True} if refit else {}),
         **({"legs": leg_records} if stopped else {}),
         "inputs_sha256": inputs,
         **{key: metrics[key] for key in ("scored", "recall_nested", "recall_not_nested") if key in metrics},
@@ -437,15 +463,21 @@ def main() -> None:
     parser.add_argument("--note", default="", help="anything that affects the figures, e.g. a shared machine")
     parser.add_argument("--name", help="of the results file and training folders (default: the config's)")
     parser.add_argument("--spans-key", help="score every gold entity in doc.spans[KEY], nested ones included")
-    stopped = parser.add_mutually_exclusive_group()
-    stopped.add_argument("--interrupted", action="store_true", help="score the model-best of a stopped training")
-    stopped.add_argument("--resume", action="store_true", help="train a stopped training's remaining steps, then score")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--interrupted", action="store_true", help="score the model-best of a stopped training")
+    mode.add_argument("--resume", action="store_true", help="train a stopped training's remaining steps, then score")
+    mode.add_argument("--refit", action="store_true", help="train on train + dev for --training.max_steps steps")
     parser.add_argument("overrides", nargs="*", help="extra spacy train overrides, e.g. --training.max_steps 500")
     args, unknown = parser.parse_known_args()
     overrides = args.overrides + unknown
     name, dataset = args.name or args.config, dataset_of(args.corpus)
+    if args.refit:
+        refit_split = "; refit: trained on train and dev together, for a step count chosen on dev beforehand"
+        dataset = {**dataset, "split": dataset["split"] + refit_split}
     for seed in args.seeds:  # saved seed by seed, so an interrupted series keeps the seeds it finished
-        run = run_once(args.config, name, seed, args.corpus, overrides, args.spans_key, args.interrupted, args.resume)
+        run = run_once(
+            args.config, name, seed, args.corpus, overrides, args.spans_key, args.interrupted, args.resume, args.refit
+        )
         result = save(args.config, name, run, overrides, dataset, args.note)
     print(json.dumps({k: result[k] for k in ("config", "ents_p", "ents_r", "ents_f", "train_seconds")}))
 

@@ -117,3 +117,22 @@ def test_every_run_of_every_results_file_has_a_row_with_its_own_f1():
     assert len(runs) > 40
     for name, run in runs:
         assert re.search(rf"\| `{name}`[^|]* \| {run['seed']} \| {run['ents_f']:.2f} \|", rows), (name, run["seed"])
+
+
+def test_a_refit_is_set_beside_its_config_not_taken_for_a_rerun(monkeypatch):
+    def run(seed, f, **extra):
+        return {"seed": seed, "ents_f": f, "per_type": {t: {"f": f} for t in report.TYPES}, "commit": "c", **extra}
+
+    base = {"config": "x", "dataset": "Yidu-S4K", "overrides": [], "runs": [run(0, 80.0), run(1, 82.0)]}
+    refit = {
+        "config": "x",
+        "name": "x_refit",
+        "dataset": "Yidu-S4K",
+        "overrides": ["--training.max_steps", "800"],
+        "runs": [run(0, 81.0, refit=True), run(1, 82.5, refit=True)],
+        "ents_f": 81.75,
+        "ents_f_std": 1.06,
+    }
+    monkeypatch.setattr(report, "run_results", lambda: [base, refit])
+    assert "| `x_refit` | `x` | 800 | 0,1 | 81.75 ± 1.06 | +0.75 |" in "\n".join(report.refit_lines({"x": base}))
+    assert report.reproduction_lines() == []

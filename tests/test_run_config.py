@@ -219,3 +219,24 @@ def test_a_stopped_training_resumes_where_it_stopped(tmp_path, monkeypatch):
     again = run_config.run_once("imconvnet_slim_crf", "tiny", 0, corpus, [*small, "--training.max_steps", "2"], None)
     assert "legs" not in again and [row["step"] for row in again["dev_curve"]] == [0, 2]
     assert not (output / "legs").exists()
+
+
+def test_a_refit_trains_on_train_and_dev_for_the_steps_given(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_config, "ROOT", tmp_path)
+    (tmp_path / "configs").mkdir()
+    shutil.copy(ROOT / "configs" / "imconvnet_slim_crf.cfg", tmp_path / "configs")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    medicine_only = [(text, ents) for text, ents in EMR_SENTENCES if {e[2] for e in ents} == {"Medicine"}]
+    others = [(text, ents) for text, ents in EMR_SENTENCES if "Medicine" not in {e[2] for e in ents}]
+    write_records(corpus / "train.spacy", others)
+    write_records(corpus / "dev.spacy", medicine_only)  # the one corpus with Medicine in it
+    write_records(corpus / "test.spacy", EMR_SENTENCES)
+    small = ["--training.optimizer.learn_rate.warmup_steps", "1", "--training.optimizer.learn_rate.total_steps", "3"]
+    with pytest.raises(SystemExit, match="max_steps"):
+        run_config.run_once("imconvnet_slim_crf", "tiny", 0, corpus, small, None, refit=True)
+    run = run_config.run_once(
+        "imconvnet_slim_crf", "tiny", 0, corpus, [*small, "--training.max_steps", "3"], None, refit=True
+    )
+    assert run["refit"] and [row["step"] for row in run["dev_curve"]] == [0, 3]  # at the start and the end
+    assert "Medicine" in spacy.load(tmp_path / run["model"]).get_pipe("ner").labels  # the dev records were read
