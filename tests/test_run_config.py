@@ -192,14 +192,20 @@ def test_a_leg_stopped_before_its_first_checkpoint_begins_again_from_the_previou
         run_config.begin_resumed_leg(fresh, config, [])
 
 
-def test_a_stopped_training_resumes_where_it_stopped(tmp_path, monkeypatch):
-    monkeypatch.setattr(run_config, "ROOT", tmp_path)
-    (tmp_path / "configs").mkdir()
-    shutil.copy(ROOT / "configs" / "imconvnet_slim_crf.cfg", tmp_path / "configs")
-    corpus = tmp_path / "corpus"
+def tiny_project(root: Path, monkeypatch, train: list = EMR_SENTENCES, dev: list = EMR_SENTENCES) -> Path:
+    """``root`` as the project run_config.py works in, with the imConvNet config and a corpus; returns the corpus."""
+    monkeypatch.setattr(run_config, "ROOT", root)
+    (root / "configs").mkdir()
+    shutil.copy(ROOT / "configs" / "imconvnet_slim_crf.cfg", root / "configs")
+    corpus = root / "corpus"
     corpus.mkdir()
-    for name in ("train", "dev", "test"):
-        write_records(corpus / f"{name}.spacy", EMR_SENTENCES)
+    for name, records in (("train", train), ("dev", dev), ("test", EMR_SENTENCES)):
+        write_records(corpus / f"{name}.spacy", records)
+    return corpus
+
+
+def test_a_stopped_training_resumes_where_it_stopped(tmp_path, monkeypatch):
+    corpus = tiny_project(tmp_path, monkeypatch)
     schedule = ["--training.optimizer.learn_rate.warmup_steps", "2", "--training.optimizer.learn_rate.total_steps"]
     small = ["--training.eval_frequency", "2", *schedule, "8", "--training.optimizer.learn_rate.initial_rate", "0.01"]
     # the first leg stops at step 4 of 8, as a training the end of a session stopped would
@@ -222,16 +228,9 @@ def test_a_stopped_training_resumes_where_it_stopped(tmp_path, monkeypatch):
 
 
 def test_a_refit_trains_on_train_and_dev_for_the_steps_given(tmp_path, monkeypatch):
-    monkeypatch.setattr(run_config, "ROOT", tmp_path)
-    (tmp_path / "configs").mkdir()
-    shutil.copy(ROOT / "configs" / "imconvnet_slim_crf.cfg", tmp_path / "configs")
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    medicine_only = [(text, ents) for text, ents in EMR_SENTENCES if {e[2] for e in ents} == {"Medicine"}]
-    others = [(text, ents) for text, ents in EMR_SENTENCES if "Medicine" not in {e[2] for e in ents}]
-    write_records(corpus / "train.spacy", others)
-    write_records(corpus / "dev.spacy", medicine_only)  # the one corpus with Medicine in it
-    write_records(corpus / "test.spacy", EMR_SENTENCES)
+    medicine = [(text, ents) for text, ents in EMR_SENTENCES if "Medicine" in {e[2] for e in ents}]
+    others = [(text, ents) for text, ents in EMR_SENTENCES if (text, ents) not in medicine]
+    corpus = tiny_project(tmp_path, monkeypatch, train=others, dev=medicine)  # Medicine only in dev
     small = ["--training.optimizer.learn_rate.warmup_steps", "1", "--training.optimizer.learn_rate.total_steps", "3"]
     with pytest.raises(SystemExit, match="max_steps"):
         run_config.run_once("imconvnet_slim_crf", "tiny", 0, corpus, small, None, refit=True)
