@@ -108,6 +108,11 @@ def measured(name: str) -> Optional[dict]:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def section(heading: str, intro: List[str], header: str, separator: str, level: int = 2) -> List[str]:
+    """How a RESULTS.md section opens: its heading, its introduction, then its table's header and separator."""
+    return ["", f"{'#' * level} {heading}", "", *intro, *([""] if intro else []), header, separator]
+
+
 def fmt_seeds(result: dict) -> str:
     return ",".join(str(run["seed"]) for run in result["runs"])
 
@@ -210,14 +215,15 @@ def lever_lines(ours: dict) -> list:
     if not rows:
         return []
     return [
-        "",
-        "## What a hospital's own text and word lists add",
-        "",
-        "Each lever against its base config on the same seeds (the mean of the per-seed differences), overall",
-        "and per entity type.",
-        "",
-        "| config | lever | base | seeds | F1 change | " + " | ".join(TYPES) + " |",
-        "|---|---|---|---|---:|" + "---:|" * len(TYPES),
+        *section(
+            "What a hospital's own text and word lists add",
+            [
+                "Each lever against its base config on the same seeds (the mean of the per-seed differences), overall",
+                "and per entity type.",
+            ],
+            "| config | lever | base | seeds | F1 change | " + " | ".join(TYPES) + " |",
+            "|---|---|---|---|---:|" + "---:|" * len(TYPES),
+        ),
         *rows,
     ]
 
@@ -229,17 +235,19 @@ def adaptation_lines() -> list:
         return []
     report, settings = adapted["report"], adapted["report"]["settings"]
     return [
-        "",
-        "## Adapting m3e-small to medical text (`benchmarks/adapt_backbone.py`)",
-        "",
-        f"Whole-word masked-LM training on {report['train_windows']:,} windows of up to {settings['max_length']} "
-        f"wordpieces ({report['refused_texts']:,} texts refused for overlapping an evaluation set), "
-        f"{report['heldout_windows']:,} windows held out. The new MLM head was fitted for {settings['head_steps']} "
-        f"steps with the encoder frozen, then every layer trained for {settings['steps']:,} steps of "
-        f"{settings['batch_size']} at {settings['learn_rate']} ({adapted['note']}).",
-        "",
-        "| held-out masked tokens | loss | accuracy |",
-        "|---|---:|---:|",
+        *section(
+            "Adapting m3e-small to medical text (`benchmarks/adapt_backbone.py`)",
+            [
+                f"Whole-word masked-LM training on {report['train_windows']:,} windows of up to "
+                f"{settings['max_length']} wordpieces ({report['refused_texts']:,} texts refused for overlapping an "
+                f"evaluation set), {report['heldout_windows']:,} windows held out. The new MLM head was fitted for "
+                f"{settings['head_steps']} steps with the encoder frozen, then every layer trained for "
+                f"{settings['steps']:,} steps of {settings['batch_size']} at {settings['learn_rate']} "
+                f"({adapted['note']}).",
+            ],
+            "| held-out masked tokens | loss | accuracy |",
+            "|---|---:|---:|",
+        ),
         *(
             f"| {name} | {report[key]['loss']:.2f} | {100 * report[key]['accuracy']:.1f}% |"
             for key, name in (
@@ -258,17 +266,17 @@ def precision_lines() -> list:
     if measured_precision is None:
         return []
     speed = {r["model"]: r["chars_per_second"] for r in (measured("speed") or {"results": []})["results"]}
-    lines = [
-        "",
-        "## Reduced precision (`benchmarks/precision.py`)",
-        "",
-        "F1 on the official test set of each model in float32 and at reduced precision (`--precision`): int8 (every",
-        "torch `Linear` and `LSTM` dynamically quantized) and bfloat16 (CPU autocast); speed from the side-by-side",
-        "run of [SPEED.md](SPEED.md) where they were measured there.",
-        "",
+    lines = section(
+        "Reduced precision (`benchmarks/precision.py`)",
+        [
+            "F1 on the official test set of each model in float32 and at reduced "
+            "precision (`--precision`): int8 (every",
+            "torch `Linear` and `LSTM` dynamically quantized) and bfloat16 (CPU autocast); speed from the side-by-side",
+            "run of [SPEED.md](SPEED.md) where they were measured there.",
+        ],
         "| model | F1 float32 | F1 int8 | F1 bfloat16 | chars/s float32 | int8 | bfloat16 |",
         "|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    )
     for r in measured_precision["results"]:
         f = r["ents_f"]
         base = speed.get(r["model"])
@@ -291,19 +299,18 @@ def spark_lines() -> list:
     if spark is None:
         return []
     rows = spark["commands"]
-    lines = [
-        "",
-        "## Annotating on Spark (`benchmarks/spark_speed.py`)",
-        "",
-        f"`{spark['model']}` on {spark['records']:,} records ({spark['characters']:,} characters) in "
-        f"{spark['files']} JSONL files; every command end to end as a user runs it (start-up, model loading, the "
-        f"JVM), interleaved, best of {len(next(iter(rows.values()))['seconds'])}; one torch thread per process; "
-        f"{spark['note'] or 'idle machine'}. All wrote the same entities for the same ids. On one 2-core machine "
-        "this shows Spark's overhead, not its scaling.",
-        "",
+    lines = section(
+        "Annotating on Spark (`benchmarks/spark_speed.py`)",
+        [
+            f"`{spark['model']}` on {spark['records']:,} records ({spark['characters']:,} characters) in "
+            f"{spark['files']} JSONL files; every command end to end as a user runs it (start-up, model loading, the "
+            f"JVM), interleaved, best of {len(next(iter(rows.values()))['seconds'])}; one torch thread per process; "
+            f"{spark['note'] or 'idle machine'}. All wrote the same entities for the same ids. On one 2-core machine "
+            "this shows Spark's overhead, not its scaling.",
+        ],
         "| command | seconds | chars/s |",
         "|---|---:|---:|",
-    ]
+    )
     lines += [
         f"| `{name}` | {min(row['seconds']):.1f} | {row['chars_per_second']:,.0f} |" for name, row in rows.items()
     ]
@@ -325,18 +332,17 @@ def imconvnet_lines(ours: dict, side_by_side_speed: dict) -> list:
     pairs = [(without, with_) for without, with_, _ in comparisons("imconvnet") if without in ours and with_ in ours]
     if not pairs:
         return []
-    lines = [
-        "",
-        "## What the slim imConvNet adds before the BiLSTM",
-        "",
-        "Paper 004's question on our models: the same model with imConvNet (channels 32-256) between its input",
-        "and its BiLSTM. The imConvNet configs warm the learning rate up and decay it (the conv stack diverged at",
-        "the constant rate), and `imconvnet_slim_bilstm_crf` stops at 1,200 steps instead of 2,000 (its dev F1",
-        "peaked at step 800); nothing else differs. Speed: the side-by-side run of SPEED.md.",
-        "",
+    lines = section(
+        "What the slim imConvNet adds before the BiLSTM",
+        [
+            "Paper 004's question on our models: the same model with imConvNet (channels 32-256) between its input",
+            "and its BiLSTM. The imConvNet configs warm the learning rate up and decay it (the conv stack diverged at",
+            "the constant rate), and `imconvnet_slim_bilstm_crf` stops at 1,200 steps instead of 2,000 (its dev F1",
+            "peaked at step 800); nothing else differs. Speed: the side-by-side run of SPEED.md.",
+        ],
         "| without | F1 | parameters | with imConvNet | F1 | parameters | change | chars/s with vs. without |",
         "|---|---:|---:|---|---:|---:|---:|---:|",
-    ]
+    )
     for without, with_ in pairs:
         a, b = ours[without], ours[with_]
         speeds = side_by_side_speed.get(without), side_by_side_speed.get(with_)
@@ -354,20 +360,19 @@ def error_kind_lines() -> list:
     if errors is None:
         return []
     kinds = ("wrong_type", "wrong_boundary", "wrong_boundary_and_type", "missed")
-    lines = [
-        "",
-        "## What the errors are (`benchmarks/error_kinds.py`, seed-0 models)",
-        "",
-        "Every gold entity of the test set that a model gets wrong, by what went wrong (with the share of all",
-        "such entities); a prediction of the right type with one character too many counts as a boundary",
-        "error here, and as one false positive and one false negative in strict F1. Spurious: predictions",
-        "that overlap no gold entity.",
-        "",
+    lines = section(
+        "What the errors are (`benchmarks/error_kinds.py`, seed-0 models)",
+        [
+            "Every gold entity of the test set that a model gets wrong, by what went wrong (with the share of all",
+            "such entities); a prediction of the right type with one character too many counts as a boundary",
+            "error here, and as one false positive and one false negative in strict F1. Spurious: predictions",
+            "that overlap no gold entity.",
+        ],
         "| model | F1 | gold entities wrong | "
         + " | ".join(kind.replace("_", " ") for kind in kinds)
         + " | spurious |",
         "|---|---:|---:|" + "---:|" * (len(kinds) + 1),
-    ]
+    )
     for r in errors["results"]:
         counts = r["error_kinds"]
         wrong = r["n_entities"] - counts["correct"]
@@ -400,15 +405,14 @@ def fusion_weight_lines() -> list:
     fusion = measured("fusion_weights")
     if fusion is None:
         return []
-    lines = [
-        "",
-        "## Learned fusion weights (`benchmarks/fusion_weights.py`, seed-0 models)",
-        "",
-        "Softmax weight of each backbone layer, lowest first (equal weights at the start of training).",
-        "",
+    lines = section(
+        "Learned fusion weights (`benchmarks/fusion_weights.py`, seed-0 models)",
+        [
+            "Softmax weight of each backbone layer, lowest first (equal weights at the start of training).",
+        ],
         "| model | layer weights | scale |",
         "|---|---|---:|",
-    ]
+    )
     for r in fusion["results"]:
         first = "embeddings, " if r["includes_embeddings"] else ""
         weights = ", ".join(f"{w:.3f}" for w in r["layer_weights"])
@@ -421,17 +425,17 @@ def training_cost_lines() -> list:
     cost = measured("training_cost")
     if cost is None:
         return []
-    lines = [
-        "",
-        "## Training cost before training (`benchmarks/training_cost.py`)",
-        "",
-        "Measured side by side in one run on untrained pipelines: seconds per training step on each config's",
-        "own batches, the full run that pace implies (its `max_steps`; evaluations not counted), and annotation",
-        f"speed. Torch threads: {cost['machine']['torch_threads']}" + (f" ({cost['note']})." if cost["note"] else "."),
-        "",
+    lines = section(
+        "Training cost before training (`benchmarks/training_cost.py`)",
+        [
+            "Measured side by side in one run on untrained pipelines: seconds per training step on each config's",
+            "own batches, the full run that pace implies (its `max_steps`; evaluations not counted), and annotation",
+            f"speed. Torch threads: {cost['machine']['torch_threads']}"
+            + (f" ({cost['note']})." if cost["note"] else "."),
+        ],
         "| config | parameters | s / step | training chars/s | full run (projected) | annotation chars/s |",
         "|---|---:|---:|---:|---:|---:|",
-    ]
+    )
     for r in cost["configs"]:
         lines.append(
             f"| `{r['config']}` | {fmt_parameters(r['parameters'])} | {r['seconds_per_step']:.2f} | "
@@ -489,14 +493,16 @@ def every_run_lines() -> list:
                 f"{(run.get('commit') or '-')[:7]} | {'; '.join(notes)} |"
             )
     return [
-        "",
-        "## Every run",
-        "",
-        "Each seed of every row above, on its own corpus's test set; best dev F1 and the step of the checkpoint",
-        'scored; steps trained; commit "-": recorded before commits were kept.',
-        "",
-        "| run | seed | F1 | best dev F1 (step) | steps | train (min) | date | commit | |",
-        "|---|---:|---:|---:|---:|---:|---|---|---|",
+        *section(
+            "Every run",
+            [
+                "Each seed of every row above, on its own corpus's test set; best dev "
+                "F1 and the step of the checkpoint",
+                'scored; steps trained; commit "-": recorded before commits were kept.',
+            ],
+            "| run | seed | F1 | best dev F1 (step) | steps | train (min) | date | commit | |",
+            "|---|---:|---:|---:|---:|---:|---|---|---|",
+        ),
         *rows,
     ]
 
@@ -522,16 +528,19 @@ def refit_lines(ours: dict) -> list:
     if not rows:
         return []
     return [
-        "",
-        "## Trained on all 1,000 labelled records",
-        "",
-        "The config trained again on its 900 train and 100 dev records together (`run_config.py --refit`), for the",
-        "number of steps at which its dev score peaked when dev was held out, against that config on the same",
-        "seeds (mean of the per-seed differences), overall and per entity type. Nothing is held out to choose its",
-        "checkpoint: the model after the last step is scored.",
-        "",
-        "| run | config | steps | seeds | F1 | change | " + " | ".join(TYPES) + " |",
-        "|---|---|---:|---|---:|---:|" + "---:|" * len(TYPES),
+        *section(
+            "Trained on all 1,000 labelled records",
+            [
+                "The config trained again on its 900 train and 100 dev records "
+                "together (`run_config.py --refit`), for the",
+                "number of steps at which its dev score peaked when dev was held out, against that config on the same",
+                "seeds (mean of the per-seed differences), overall and per entity "
+                "type. Nothing is held out to choose its",
+                "checkpoint: the model after the last step is scored.",
+            ],
+            "| run | config | steps | seeds | F1 | change | " + " | ".join(TYPES) + " |",
+            "|---|---|---:|---|---:|---:|" + "---:|" * len(TYPES),
+        ),
         *rows,
     ]
 
@@ -556,14 +565,16 @@ def reproduction_lines() -> list:
     if not rows:
         return []
     return [
-        "",
-        "## Reproduction from the built configs",
-        "",
-        "A config rerun from its file in `configs/` (built from its variant) on a seed recorded before the configs",
-        "were generated, against that recorded run and the config's spread over its seeds.",
-        "",
-        "| config | seed | F1 recorded | F1 rerun | change | recorded over all seeds | rerun at |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        *section(
+            "Reproduction from the built configs",
+            [
+                "A config rerun from its file in `configs/` (built from its variant) "
+                "on a seed recorded before the configs",
+                "were generated, against that recorded run and the config's spread over its seeds.",
+            ],
+            "| config | seed | F1 recorded | F1 rerun | change | recorded over all seeds | rerun at |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ),
         *rows,
     ]
 
@@ -573,19 +584,18 @@ def nested_lines() -> list:
     results = config_runs(yidu=False)
     if not results:
         return []
-    lines = [
-        "",
-        "## Nested entities: CMeEE-V2",
-        "",
-        f"{results[0]['dataset']} ({results[0]['split']}; `python -m spacy_cner convert cmeee`). Not the official",
-        "CMeEE test set, whose labels are not public: figures are not comparable with the CBLUE leaderboard. Every",
-        "gold entity is scored, nested ones included (strict: start, end and label); a flat model, trained on the",
-        "outermost entities, is scored with its `doc.ents` against all of them. Nested: gold entities that overlap",
-        "another gold entity (inside it or around it).",
-        "",
+    lines = section(
+        "Nested entities: CMeEE-V2",
+        [
+            f"{results[0]['dataset']} ({results[0]['split']}; `python -m spacy_cner convert cmeee`). Not the official",
+            "CMeEE test set, whose labels are not public: figures are not comparable with the CBLUE leaderboard. Every",
+            "gold entity is scored, nested ones included (strict: start, end and label); a flat model, trained on the",
+            "outermost entities, is scored with its `doc.ents` against all of them. Nested: gold entities that overlap",
+            "another gold entity (inside it or around it).",
+        ],
         "| run | config | changed | seeds | P | R | F1 | recall, nested | recall, not nested | chars/s |",
         "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    )
     for r in results:
         recalls = [
             statistics.fmean(run[kind]["r"] for run in r["runs"]) for kind in ("recall_nested", "recall_not_nested")
@@ -613,16 +623,17 @@ def span_threshold_lines() -> list:
     chosen_on_dev = measured("span_threshold")
     if chosen_on_dev is None:
         return []
-    lines = [
-        "",
-        "### The span threshold, chosen on dev (`benchmarks/span_threshold.py`)",
-        "",
-        "Every gold entity scored, nested ones included. The threshold is chosen by dev F1 alone; test scores at the",
-        "other thresholds are shown, never used to choose. 0.5 is the default, where the span loss draws its line.",
-        "",
+    lines = section(
+        "The span threshold, chosen on dev (`benchmarks/span_threshold.py`)",
+        [
+            "Every gold entity scored, nested ones included. The threshold is "
+            "chosen by dev F1 alone; test scores at the",
+            "other thresholds are shown, never used to choose. 0.5 is the default, where the span loss draws its line.",
+        ],
         "| model | threshold | dev P | dev R | dev F1 | test P | test R | test F1 |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
+        level=3,
+    )
     for r in chosen_on_dev["results"]:
         for threshold in r["dev"]:
             marks = [mark for mark, at in (("chosen on dev", r["chosen"]), ("default", "0.5")) if threshold == at]
@@ -766,13 +777,12 @@ def main() -> None:
     lines += error_kind_lines()
     lines += fusion_weight_lines()
     lines += training_cost_lines()
-    lines += [
-        "",
-        "## Published figures (official split; not run here)",
-        "",
+    lines += section(
+        "Published figures (official split; not run here)",
+        [],
         "| system | P | R | F1 |",
         "|---|---:|---:|---:|",
-    ]
+    )
     lines += [f"| {name} | {fmt(p)} | {fmt(r)} | {fmt(f)} |" for name, p, r, f in PAPERS]
     lines += [
         "",
