@@ -483,6 +483,8 @@ def every_run_lines() -> list:
         corpus = "" if result["dataset"].startswith("Yidu") else f" ({result['dataset'].split(' ')[0]})"
         for run in result["runs"]:
             notes = ["stopped early, its best checkpoint scored"] if run.get("interrupted") else []
+            if run.get("refit"):
+                notes.append("refit: its dev records were trained on")
             if run.get("legs"):
                 notes.append("resumed at step " + ", ".join(str(leg["from_step"]) for leg in run["legs"][1:]))
             best = "" if run.get("best_step") is None else f"{run['best_dev_f']:.2f} ({run['best_step']})"

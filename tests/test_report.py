@@ -121,7 +121,8 @@ def test_every_run_of_every_results_file_has_a_row_with_its_own_f1():
 
 def test_a_refit_is_set_beside_its_config_not_taken_for_a_rerun(monkeypatch):
     def run(seed, f, **extra):
-        return {"seed": seed, "ents_f": f, "per_type": {t: {"f": f} for t in report.TYPES}, "commit": "c", **extra}
+        per_type = {t: {"f": f} for t in report.TYPES}
+        return {"seed": seed, "ents_f": f, "per_type": per_type, "commit": "c", "train_seconds": 60, **extra}
 
     base = {"config": "x", "dataset": "Yidu-S4K", "overrides": [], "runs": [run(0, 80.0), run(1, 82.0)]}
     refit = {
@@ -136,3 +137,5 @@ def test_a_refit_is_set_beside_its_config_not_taken_for_a_rerun(monkeypatch):
     monkeypatch.setattr(report, "run_results", lambda: [base, refit])
     assert "| `x_refit` | `x` | 800 | 0,1 | 81.75 ± 1.06 | +0.75 |" in "\n".join(report.refit_lines({"x": base}))
     assert report.reproduction_lines() == []
+    refit_rows = [row for row in report.every_run_lines() if row.startswith("| `x_refit`")]
+    assert len(refit_rows) == 2 and all("its dev records were trained on" in row for row in refit_rows)
