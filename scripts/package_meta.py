@@ -22,7 +22,8 @@ def main(model_dir: Path, metrics_path: Path, config_name: str, output: Path) ->
             "version": spacy_cner.__version__,
             "description": (
                 f"Chinese clinical NER for electronic medical records (spacy-cner, config '{config_name}'): "
-                "Disease, Anatomy, Laboratory, Image, Medicine, Operation. Trained on Yidu-S4K."
+                "Disease, Anatomy, Laboratory, Image, Medicine, Operation. Trained on the 1,000 Yidu-S4K "
+                "training records."
             ),
             "license": "GPL-3.0-or-later (code and character tables); weights trained on Yidu-S4K, see notes",
             "author": "spacy-cner contributors",
@@ -34,6 +35,12 @@ def main(model_dir: Path, metrics_path: Path, config_name: str, output: Path) ->
                 {"name": "rime-data-stroke (stroke order)", "license": "LGPL-3.0"},
                 {"name": "Noto Sans CJK SC (glyph bitmaps)", "license": "OFL-1.1"},
                 {"name": "pypinyin", "license": "MIT"},
+                {"name": "THUOCL medical lexicon (SoftLexicon features)", "license": "MIT"},
+                {
+                    "name": "Toyhom/Chinese-medical-dialogue-data (text of the character vectors)",
+                    "url": "https://github.com/Toyhom/Chinese-medical-dialogue-data",
+                    "license": "MIT",
+                },
             ],
             "notes": (
                 "The weights were trained on Yidu-S4K, whose terms allow use for CCKS evaluation only: use this "
