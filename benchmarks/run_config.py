@@ -39,6 +39,7 @@ from spacy.tokens import DocBin
 from spacy.util import load_config
 from thinc.api import Config
 
+from spacy_cner.data.docbins import join_docbins
 from spacy_cner.evaluation import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,9 +136,8 @@ def inputs_fingerprint(config: str, corpus: Path, overrides: List[str]) -> Dict[
     corpus and the overrides (with the run's seed in them) are applied: records, pseudo-labels, backbone, warm start."""
     cfg = ROOT / "configs" / f"{config}.cfg"
     paths = {**Config().from_disk(cfg, interpolate=False)["paths"], **corpus_paths(corpus)}
-    paths.update(
-        {flag[len("--paths.") :]: value for flag, value in zip(overrides, overrides[1:]) if flag.startswith("--paths.")}
-    )
+    parsed = parse_config_overrides(list(overrides))  # a copy: it empties the list it reads
+    paths.update({key[len("paths.") :]: value for key, value in parsed.items() if key.startswith("paths.")})
     hashes = {f"configs/{config}.cfg": sha256_of(cfg)}
     for value in [*paths.values(), str(corpus / "test.spacy")]:
         if isinstance(value, str) and Path(value).exists():
@@ -188,20 +188,17 @@ def train(config: Path, seed: int, corpus: Path, output: Path, overrides: List[s
 
 
 def refit_overrides(corpus: Path, output: Path, overrides: List[str]) -> List[str]:
-    """Train on a folder holding the corpus's train and dev records (spaCy reads every .spacy file of a folder as
-    one corpus) and evaluate only at the last step, so model-best is the model after ``--training.max_steps``."""
-    steps = dict(zip(overrides, overrides[1:])).get("--training.max_steps")
+    """Train on the corpus's train and dev records joined into one file (as ``spacy project run refit`` does) and
+    evaluate only at the last step, so model-best is the model after ``--training.max_steps``."""
+    steps = parse_config_overrides(list(overrides)).get("training.max_steps")
     if steps is None:
         raise SystemExit(
             "--refit trains a fixed number of steps: add --training.max_steps N, with N the best step of a run "
             "that held the dev records out (its results JSON has it as best_step)"
         )
-    folder = output / "train+dev"
-    remove(folder)
-    folder.mkdir(parents=True)
-    for part in ("train", "dev"):
-        (folder / f"{part}.spacy").symlink_to((corpus / f"{part}.spacy").resolve())
-    return ["--paths.train", str(folder), "--training.eval_frequency", steps]
+    joined = output / "train+dev.spacy"
+    join_docbins([corpus / "train.spacy", corpus / "dev.spacy"], joined)
+    return ["--paths.train", str(joined), "--training.eval_frequency", str(steps)]
 
 
 # A training stopped by the end of a session resumes from its last checkpoint (model-last, saved at every

@@ -1,5 +1,5 @@
-"""``python -m spacy_cner COMMAND`` (also ``python -m spacy cner COMMAND``): data conversion,
-evaluation, bulk annotation, backbone adaptation, character vectors, self-training data and character codes."""
+"""``python -m spacy_cner COMMAND`` (also ``python -m spacy cner COMMAND``): data conversion and
+joining, evaluation, bulk annotation, backbone adaptation, character vectors, self-training data and character codes."""
 
 import argparse
 import sys
@@ -15,6 +15,7 @@ from .cli import (
     convert,
     evaluate,
     fetch,
+    join,
     pseudo_label,
     run_reporting_errors,
 )
@@ -22,6 +23,7 @@ from .cli import (
 COMMAND_MODULES = (
     fetch,
     convert,
+    join,
     evaluate,
     annotate,
     annotate_spark,
