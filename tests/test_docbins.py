@@ -64,6 +64,9 @@ def test_what_cannot_be_joined_is_refused(tmp_path):
         join_docbins([tmp_path / "plain.spacy"], tmp_path / "plain.spacy")
     with pytest.raises(FileNotFoundError, match="absent.spacy"):
         join_docbins([tmp_path / "plain.spacy", tmp_path / "absent.spacy"], tmp_path / "out.spacy")
+    (tmp_path / "records.jsonl").write_text('{"text": "胃癌"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="records.jsonl.*DocBin"):
+        join_docbins([tmp_path / "plain.spacy", tmp_path / "records.jsonl"], tmp_path / "out.spacy")
     assert not (tmp_path / "out.spacy").exists()
 
 

@@ -27,7 +27,10 @@ def join_docbins(inputs: Sequence[Path], output: Path) -> int:
 
 
 def _read(path: Path) -> DocBin:
-    docbin = DocBin().from_disk(path)
+    try:
+        docbin = DocBin().from_disk(path)
+    except ValueError as error:  # spaCy's message does not say which file
+        raise ValueError(f"{path}: {error}") from None
     # a DocBin read from disk holds the file's user data but writes it only if told to
     docbin.store_user_data = any(data is not None for data in docbin.user_data)
     return docbin
