@@ -125,10 +125,15 @@ def fmt_commits(result: dict) -> str:
     return ", ".join(f"{commit} (seed {run['seed']})" for commit, run in zip(commits, result["runs"]))
 
 
+def override_pairs(result: dict) -> List[Tuple[str, str]]:
+    """The run's config overrides as (flag, value), as run_config.py was given them."""
+    overrides = result.get("overrides") or []
+    return list(zip(overrides[::2], overrides[1::2]))
+
+
 def fmt_settings(result: dict) -> str:
     """The run's changes to its config other than paths, short: ``hidden_width 256, max_steps 600``."""
-    overrides = result.get("overrides") or []
-    pairs = [(flag, value) for flag, value in zip(overrides[::2], overrides[1::2]) if not flag.startswith("--paths.")]
+    pairs = [(flag, value) for flag, value in override_pairs(result) if not flag.startswith("--paths.")]
     return ", ".join(f"{flag.rsplit('.', 1)[-1]} {value}" for flag, value in pairs)
 
 
@@ -521,11 +526,13 @@ def refit_lines(ours: dict) -> list:
         change = same_seed_change(base, refit) if base is not None else None
         if change is None:
             continue
-        steps = dict(zip(refit["overrides"], refit["overrides"][1:]))["--training.max_steps"]
+        steps = dict(override_pairs(refit))["--training.max_steps"]
         cells = " | ".join(f"{change['per_type'][t]:+.2f}" for t in TYPES)
+        plural = "s" if "," in change["seeds"] else ""
+        over = "" if change["seeds"] == fmt_seeds(refit) else f" (seed{plural} {change['seeds']})"  # the config has fewer
         rows.append(
             f"| `{refit['name']}` | `{refit['config']}` | {steps} | {fmt_seeds(refit)} | {fmt_f1(refit)} | "
-            f"{change['f']:+.2f} | {cells} |"
+            f"{change['f']:+.2f}{over} | {cells} |"
         )
     if not rows:
         return []

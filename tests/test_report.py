@@ -139,3 +139,7 @@ def test_a_refit_is_set_beside_its_config_not_taken_for_a_rerun(monkeypatch):
     assert report.reproduction_lines() == []
     refit_rows = [row for row in report.every_run_lines() if row.startswith("| `x_refit`")]
     assert len(refit_rows) == 2 and all("its dev records were trained on" in row for row in refit_rows)
+    # the config run on seed 0 only: the change is of that seed (81.0 - 80.0), and says so
+    seed_0_base = {**base, "runs": base["runs"][:1]}
+    lines = "\n".join(report.refit_lines({"x": seed_0_base}))
+    assert "| `x_refit` | `x` | 800 | 0,1 | 81.75 ± 1.06 | +1.00 (seed 0) |" in lines
