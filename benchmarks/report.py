@@ -528,8 +528,8 @@ def refit_lines(ours: dict) -> list:
             continue
         steps = dict(override_pairs(refit))["--training.max_steps"]
         cells = " | ".join(f"{change['per_type'][t]:+.2f}" for t in TYPES)
-        plural = "s" if "," in change["seeds"] else ""
-        over = "" if change["seeds"] == fmt_seeds(refit) else f" (seed{plural} {change['seeds']})"  # the config has fewer
+        plural = "s" if "," in change["seeds"] else ""  # the config may have fewer seeds than its refit
+        over = "" if change["seeds"] == fmt_seeds(refit) else f" (seed{plural} {change['seeds']})"
         rows.append(
             f"| `{refit['name']}` | `{refit['config']}` | {steps} | {fmt_seeds(refit)} | {fmt_f1(refit)} | "
             f"{change['f']:+.2f}{over} | {cells} |"
