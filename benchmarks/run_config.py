@@ -141,9 +141,14 @@ def inputs_fingerprint(config: str, corpus: Path, overrides: List[str]) -> Dict[
     hashes = {f"configs/{config}.cfg": sha256_of(cfg)}
     for value in [*paths.values(), str(corpus / "test.spacy")]:
         if isinstance(value, str) and Path(value).exists():
-            path = Path(value).resolve()
-            hashes[str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)] = sha256_of(path)
+            hashes[as_recorded(Path(value))] = sha256_of(Path(value).resolve())
     return hashes
+
+
+def as_recorded(path: Path) -> str:
+    """A path as a results file names it: from the repository when it lies inside, so no machine's paths are kept."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
 def corpus_paths(corpus: Path) -> Dict[str, str]:
@@ -423,13 +428,18 @@ def common_commit(runs: List[Dict[str, Any]]) -> Optional[str]:
     return commits.pop() if len(commits) == 1 else None
 
 
-def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str], dataset: Dict[str, str]) -> Dict[str, Any]:
+def summarize(
+    config: str, runs: List[Dict[str, Any]], overrides: List[str], dataset: Dict[str, str], how: Dict[str, Any]
+) -> Dict[str, Any]:
+    """The mean over ``runs``; ``how`` holds the rest of what ``benchmarks/rerun.py`` needs to run them again."""
+
     def mean(key: str) -> float:
         return round(statistics.fmean(run[key] for run in runs), 2)
 
     labels = runs[0]["per_type"]
     return {
         "config": config,
+        **how,
         "overrides": overrides,
         **dataset,
         "ents_p": mean("ents_p"),
@@ -452,7 +462,7 @@ def summarize(config: str, runs: List[Dict[str, Any]], overrides: List[str], dat
     }
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("config", help="name of a file in configs/, without .cfg")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -465,9 +475,10 @@ def main() -> None:
     mode.add_argument("--resume", action="store_true", help="train a stopped training's remaining steps, then score")
     mode.add_argument("--refit", action="store_true", help="train on train + dev for --training.max_steps steps")
     parser.add_argument("overrides", nargs="*", help="extra spacy train overrides, e.g. --training.max_steps 500")
-    args, unknown = parser.parse_known_args()
+    args, unknown = parser.parse_known_args(argv)
     overrides = args.overrides + unknown
     name, dataset = args.name or args.config, dataset_of(args.corpus)
+    how = {"corpus": as_recorded(args.corpus), "spans_key": args.spans_key}
     if args.refit:
         refit_split = "; refit: trained on train and dev together, for a step count chosen on dev beforehand"
         dataset = {**dataset, "split": dataset["split"] + refit_split}
@@ -475,7 +486,7 @@ def main() -> None:
         run = run_once(
             args.config, name, seed, args.corpus, overrides, args.spans_key, args.interrupted, args.resume, args.refit
         )
-        result = save(args.config, name, run, overrides, dataset, args.note)
+        result = save(args.config, name, run, overrides, dataset, how, args.note)
     print(json.dumps({k: result[k] for k in ("config", "ents_p", "ents_r", "ents_f", "train_seconds")}))
 
 
@@ -495,6 +506,7 @@ def save(
     run: Dict[str, Any],
     overrides: List[str],
     dataset: Dict[str, str],
+    how: Dict[str, Any],
     note: str,
 ) -> Dict[str, Any]:
     """Add ``run`` to results/<name>.json (replacing a run of its seed made with the same overrides) and rebuild
@@ -502,7 +514,7 @@ def save(
     path = RESULTS / f"{name}.json"
     earlier = json.loads(path.read_text()) if path.exists() else None
     runs = merge_runs(earlier, {**run, "note": note}, overrides)
-    result = summarize(config, runs, overrides, dataset)
+    result = summarize(config, runs, overrides, dataset, how)
     result["note"] = "; ".join(dict.fromkeys(other["note"] for other in runs if other["note"]))
     result["name"] = name
     RESULTS.mkdir(parents=True, exist_ok=True)

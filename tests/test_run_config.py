@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("run_config", ROOT / "benchmarks" / "run_config.py")
 run_config = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run_config)
+sys.modules["run_config"] = run_config  # what rerun.py imports, beside it in benchmarks/
+_rerun_spec = importlib.util.spec_from_file_location("rerun", ROOT / "benchmarks" / "rerun.py")
+rerun = importlib.util.module_from_spec(_rerun_spec)
+_rerun_spec.loader.exec_module(rerun)
 
 
 def test_a_rerun_replaces_its_seed_and_takes_its_note_with_it():
@@ -239,3 +244,51 @@ def test_a_refit_trains_on_train_and_dev_for_the_steps_given(tmp_path, monkeypat
     )
     assert run["refit"] and [row["step"] for row in run["dev_curve"]] == [0, 3]  # at the start and the end
     assert "Medicine" in spacy.load(tmp_path / run["model"]).get_pipe("ner").labels  # the dev records were read
+
+
+def test_a_results_file_is_rerun_as_it_records(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_config, "ROOT", tmp_path)
+    monkeypatch.setattr(run_config, "RESULTS", tmp_path / "results")
+    overrides = ["--paths.backbone", "assets/m3e-small", "--training.max_steps", "800"]
+    recorded = {
+        "config": "spans_bert",
+        "name": "cmeee_spans_bert_refit",
+        "corpus": "corpus/cmeee",
+        "spans_key": "sc",
+        "overrides": overrides,
+        "runs": [{"seed": 0, "refit": True}, {"seed": 1, "refit": True}],
+    }
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "cmeee_spans_bert_refit.json").write_text(json.dumps(recorded))
+    trained, saved = [], []
+    monkeypatch.setattr(run_config, "run_once", lambda *args: trained.append(args) or {"seed": args[2]})
+
+    def save(config, name, run, overrides, dataset, how, note):
+        saved.append((name, run["seed"], how, note))
+        return {"config": config, "ents_p": 0, "ents_r": 0, "ents_f": 0, "train_seconds": 0}
+
+    monkeypatch.setattr(run_config, "save", save)
+    rerun.main(["cmeee_spans_bert_refit", "--note", "again"])
+    corpus = tmp_path / "corpus" / "cmeee"
+    assert trained == [
+        ("spans_bert", "cmeee_spans_bert_refit", 0, corpus, overrides, "sc", False, False, True),
+        ("spans_bert", "cmeee_spans_bert_refit", 1, corpus, overrides, "sc", False, False, True),
+    ]
+    how = {"corpus": "corpus/cmeee", "spans_key": "sc"}
+    assert saved == [("cmeee_spans_bert_refit", 0, how, "again"), ("cmeee_spans_bert_refit", 1, how, "again")]
+
+
+def test_the_arguments_of_a_rerun_and_what_it_cannot_rerun():
+    yidu = {"config": "bilstm_crf", "corpus": "corpus", "spans_key": None, "overrides": [], "runs": [{"seed": 0}]}
+    corpus = str(run_config.ROOT / "corpus")
+    assert rerun.run_config_arguments(yidu, [2]) == [
+        "bilstm_crf",
+        "--name",
+        "bilstm_crf",
+        "--corpus",
+        corpus,
+        "--seeds",
+        "2",
+    ]
+    with pytest.raises(SystemExit, match="does not record its corpus or spans_key"):
+        rerun.run_config_arguments({"config": "bilstm_crf", "overrides": [], "runs": []}, [0])
