@@ -13,7 +13,8 @@ rebuilds benchmarks/RESULTS.md. Expects corpus/{train,dev,test}.spacy from
 ``--refit`` trains on the train and dev records together for the number of steps
 given as ``--training.max_steps`` (the best step of a run that held dev out), as a
 user would for the model they keep: nothing is held out to choose a checkpoint, so
-the step count must come from such a run.
+the step count must come from such a run. Its results and training folders are
+named CONFIG_refit unless ``--name`` says otherwise.
 """
 
 import argparse
@@ -468,7 +469,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     parser.add_argument("--note", default="", help="anything that affects the figures, e.g. a shared machine")
-    parser.add_argument("--name", help="of the results file and training folders (default: the config's)")
+    parser.add_argument("--name", help="of the results file and training folders (default: the config's, + _refit)")
     parser.add_argument("--spans-key", help="score every gold entity in doc.spans[KEY], nested ones included")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--interrupted", action="store_true", help="score the model-best of a stopped training")
@@ -477,7 +478,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("overrides", nargs="*", help="extra spacy train overrides, e.g. --training.max_steps 500")
     args, unknown = parser.parse_known_args(argv)
     overrides = args.overrides + unknown
-    name, dataset = args.name or args.config, dataset_of(args.corpus)
+    # a refit under its config's name would train over that config's model and replace its results
+    name = args.name or (f"{args.config}_refit" if args.refit else args.config)
+    dataset = dataset_of(args.corpus)
     how = {"corpus": as_recorded(args.corpus), "spans_key": args.spans_key}
     if args.refit:
         refit_split = "; refit: trained on train and dev together, for a step count chosen on dev beforehand"
@@ -497,6 +500,9 @@ def merge_runs(earlier: Optional[Dict[str, Any]], run: Dict[str, Any], overrides
     if earlier is not None and earlier["overrides"] == overrides:
         per_file = {key: earlier[key] for key in ("note", "inputs_sha256") if key in earlier}
         kept = [{**per_file, **other} for other in earlier["runs"] if other["seed"] != run["seed"]]
+    elif earlier is not None:
+        seeds = ", ".join(str(other["seed"]) for other in earlier["runs"])
+        print(f"Replacing the runs (seeds {seeds}) made with other overrides: {earlier['overrides']}", file=sys.stderr)
     return sorted(kept + [run], key=lambda other: other["seed"])
 
 

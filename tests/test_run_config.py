@@ -32,10 +32,11 @@ def test_a_rerun_replaces_its_seed_and_takes_its_note_with_it():
     assert runs == [{"seed": 0, "note": "beside another run"}, {"seed": 1, "note": "alone on the machine"}]
 
 
-def test_runs_with_other_overrides_are_not_kept():
+def test_runs_with_other_overrides_are_not_kept(capsys):
     earlier = {"overrides": ["--x", "1"], "note": "old", "runs": [{"seed": 1, "note": "old"}]}
     assert run_config.merge_runs(earlier, {"seed": 0, "note": ""}, ["--x", "2"]) == [{"seed": 0, "note": ""}]
     assert run_config.merge_runs(None, {"seed": 0, "note": ""}, []) == [{"seed": 0, "note": ""}]
+    assert "Replacing the runs (seeds 1) made with other overrides: ['--x', '1']" in capsys.readouterr().err
 
 
 def test_results_and_prose_do_not_make_a_run_dirty(tmp_path):
@@ -276,6 +277,17 @@ def test_a_results_file_is_rerun_as_it_records(tmp_path, monkeypatch):
     ]
     how = {"corpus": "corpus/cmeee", "spans_key": "sc"}
     assert saved == [("cmeee_spans_bert_refit", 0, how, "again"), ("cmeee_spans_bert_refit", 1, how, "again")]
+
+
+def test_a_refit_is_named_apart_from_its_config(monkeypatch, capsys):
+    named = []
+    monkeypatch.setattr(run_config, "run_once", lambda config, name, *rest: named.append(name) or {"seed": 0})
+    result = {"config": "x", "ents_p": 0, "ents_r": 0, "ents_f": 0, "train_seconds": 0}
+    monkeypatch.setattr(run_config, "save", lambda *args: result)
+    run_config.main(["bilstm_crf", "--refit", "--training.max_steps", "800"])
+    run_config.main(["bilstm_crf", "--refit", "--name", "mine", "--training.max_steps", "800"])
+    run_config.main(["bilstm_crf"])
+    assert named == ["bilstm_crf_refit", "mine", "bilstm_crf"]
 
 
 def test_the_arguments_of_a_rerun_and_what_it_cannot_rerun():
