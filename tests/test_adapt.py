@@ -19,6 +19,7 @@ from spacy_cner.backbone.adapt import (
     whole_word_mask,
     word_ids_of_tokens,
 )
+from spacy_cner.cli.adapt import as_given
 from spacy_cner.data.lexicon import DEFAULT_LEXICON, Term, parse_line, read_lexicon
 from spacy_cner.data.unlabelled import drop_overlapping, read_texts
 
@@ -155,6 +156,12 @@ def test_lexicon_lines():
     assert parse_line("# comment", "f:1") is None
     with pytest.raises(ValueError, match="f:7: the frequency must be a positive whole number"):
         parse_line("肝\tDisease\t-2", "f:7")
+
+
+def test_the_report_names_files_from_the_working_folder(monkeypatch, tmp_path):
+    monkeypatch.chdir(DEFAULT_LEXICON.parents[3])  # the folder holding the package
+    assert as_given(DEFAULT_LEXICON) == "spacy_cner/data/resources/THUOCL_medical.txt"
+    assert as_given(tmp_path / "terms.txt") == str(tmp_path / "terms.txt")  # outside it: as it is
 
 
 def test_the_shipped_lexicon_is_whole():

@@ -37,6 +37,13 @@ def jieba_segmenter(lexicon: List[Path]) -> Callable[[str], List[str]]:
     return lambda text: segmenter.lcut(text, HMM=True)
 
 
+def as_given(path: Path) -> str:
+    """A path for the report: from the working folder when it lies inside it (the shipped lexicon, run from a
+    checkout), so a report names no machine's folders."""
+    path = Path(path).resolve()
+    return str(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
+
+
 def run(args: argparse.Namespace) -> None:
     settings = AdaptSettings(**{name: getattr(args, name) for name in vars(AdaptSettings())})
     texts, dropped = read_unlabelled(args)
@@ -53,7 +60,7 @@ def run(args: argparse.Namespace) -> None:
     adapter.report.update(
         {"backbone": args.backbone, "texts": [str(p) for p in args.texts], "excluded": [str(p) for p in args.exclude]}
     )
-    adapter.report.update({"refused_texts": dropped, "lexicon": [str(p) for p in args.lexicon]})
+    adapter.report.update({"refused_texts": dropped, "lexicon": [as_given(p) for p in args.lexicon]})
     report = adapter.run()
     adapter.save()
     print(json.dumps({key: report[key] for key in ("before", "after")}))
