@@ -195,7 +195,8 @@ def train(config: Path, seed: int, corpus: Path, output: Path, overrides: List[s
 
 def refit_overrides(corpus: Path, output: Path, overrides: List[str]) -> List[str]:
     """Train on the corpus's train and dev records joined into one file (as ``spacy project run refit`` does) and
-    evaluate only at the last step, so model-best is the model after ``--training.max_steps``."""
+    evaluate only at the last step, so model-best is the model after ``--training.max_steps``. Without patience: with
+    no evaluation between the first and the last step, it would stop the training early, model-best from step 0."""
     steps = parse_config_overrides(list(overrides)).get("training.max_steps")
     if steps is None:
         raise SystemExit(
@@ -204,7 +205,7 @@ def refit_overrides(corpus: Path, output: Path, overrides: List[str]) -> List[st
         )
     joined = output / "train+dev.spacy"
     join_docbins([corpus / "train.spacy", corpus / "dev.spacy"], joined)
-    return ["--paths.train", str(joined), "--training.eval_frequency", str(steps)]
+    return ["--paths.train", str(joined), "--training.eval_frequency", str(steps), "--training.patience", "0"]
 
 
 # A training stopped by the end of a session resumes from its last checkpoint (model-last, saved at every

@@ -240,8 +240,9 @@ def test_a_refit_trains_on_train_and_dev_for_the_steps_given(tmp_path, monkeypat
     small = ["--training.optimizer.learn_rate.warmup_steps", "1", "--training.optimizer.learn_rate.total_steps", "3"]
     with pytest.raises(SystemExit, match="max_steps"):
         run_config.run_once("imconvnet_slim_crf", "tiny", 0, corpus, small, None, refit=True)
+    patience = ["--training.patience", "1"]  # fewer steps than it trains: patience must not stop a refit at step 1
     run = run_config.run_once(
-        "imconvnet_slim_crf", "tiny", 0, corpus, [*small, "--training.max_steps", "3"], None, refit=True
+        "imconvnet_slim_crf", "tiny", 0, corpus, [*small, *patience, "--training.max_steps", "3"], None, refit=True
     )
     assert run["refit"] and [row["step"] for row in run["dev_curve"]] == [0, 3]  # at the start and the end
     assert "Medicine" in spacy.load(tmp_path / run["model"]).get_pipe("ner").labels  # the dev records were read
