@@ -42,6 +42,7 @@ from thinc.api import Config
 
 from spacy_cner.data.docbins import join_docbins
 from spacy_cner.evaluation import evaluate
+from spacy_cner.pipeline.training_state import STATE_FILE, saved_step
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -172,20 +173,8 @@ def dev_curve(train_log: str) -> List[Dict[str, float]]:
     return curve
 
 
-def train(config: Path, seed: int, corpus: Path, output: Path, overrides: List[str]) -> float:
-    command = [
-        sys.executable,
-        "-m",
-        "spacy",
-        "train",
-        str(config),
-        "--output",
-        str(output),
-        *(part for key, value in corpus_paths(corpus).items() for part in (f"--paths.{key}", value)),
-        "--system.seed",
-        str(seed),
-        *overrides,
-    ]
+def train(config: Path, output: Path) -> float:
+    command = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(output)]
     output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with open(output / "train.log", "w") as log:
@@ -208,11 +197,11 @@ def refit_overrides(corpus: Path, output: Path, overrides: List[str]) -> List[st
     return ["--paths.train", str(joined), "--training.eval_frequency", str(steps), "--training.patience", "0"]
 
 
-# A training stopped by the end of a session resumes from its last checkpoint (model-last, saved at every
-# evaluation) in a new leg: the stopped leg moves to <output>/legs/<its first step>/, and the new one trains the
-# remaining steps in <output> with the learning rate continued where it stopped. Not bit-identical to an unbroken
-# run: the optimizer's moments and the order of the batches start afresh.
-LEG_FILES = ("started.json", "train.log", "resumed.cfg", "model-best", "model-last")
+# Every training saves its whole state (training_state.py) before each evaluation step. One stopped by the end of a
+# session resumes from its last saved state in a new leg: the stopped leg moves to <output>/legs/<its first step>/,
+# and the new one trains on as the unbroken training would have (same weights, moments, schedules, batches and
+# dropout masks), counting its steps from the saved one. Only patience restarts: the new leg knows no earlier best.
+LEG_FILES = ("started.json", "train.log", "train.cfg", STATE_FILE, "model-best", "model-last")
 
 
 def started_record(leg: Path) -> Dict[str, Any]:
@@ -240,30 +229,24 @@ def training_curve(output: Path) -> List[Dict[str, float]]:
     return curve
 
 
-def begin_resumed_leg(output: Path, config: Path, overrides: List[str]) -> Tuple[int, Path]:
-    """Move the stopped leg aside and write the config that trains the rest; returns the step it resumes at and
-    that config."""
+def begin_resumed_leg(output: Path) -> Tuple[int, Path]:
+    """Move the stopped leg aside; returns the step the training resumes at and the leg whose state it resumes."""
     if not (output / "started.json").exists():
         raise SystemExit(f"{output} holds no training started by this script: nothing to resume.")
-    rows = leg_rows(output)
     from_step = started_record(output).get("from_step", 0)
-    stopped_at = rows[-1]["step"] if rows else from_step
-    if stopped_at == from_step:  # no checkpoint since this leg began: begin it again from the one it began from
-        if from_step == 0:
-            raise SystemExit(f"{output} stopped before its first checkpoint: train it again without --resume.")
-        for name in LEG_FILES:
-            remove(output / name)
-        checkpoint = legs(output)[-2] / "model-last"
-    else:
+    if (output / STATE_FILE).exists():
         stopped_leg = output / "legs" / str(from_step)
         stopped_leg.mkdir(parents=True)
         for name in LEG_FILES:
             if (output / name).exists():
                 (output / name).rename(stopped_leg / name)
-        checkpoint = stopped_leg / "model-last"
-    resumed = resumed_config(config, overrides, stopped_at, checkpoint)
-    resumed.to_disk(output / "resumed.cfg")
-    return stopped_at, output / "resumed.cfg"
+    else:  # no state saved since this leg began: begin it again from the state it began from
+        if from_step == 0:
+            raise SystemExit(f"{output} stopped before its first checkpoint: train it again without --resume.")
+        for name in LEG_FILES:
+            remove(output / name)
+        stopped_leg = legs(output)[-2]
+    return saved_step(stopped_leg / STATE_FILE), stopped_leg
 
 
 def remove(path: Path) -> None:
@@ -273,28 +256,40 @@ def remove(path: Path) -> None:
         path.unlink()
 
 
-def resumed_config(config: Path, overrides: List[str], from_step: int, checkpoint: Path) -> Config:
-    """``config`` with ``overrides``, to train from step ``from_step`` on, starting from the weights at
-    ``checkpoint``: the steps left, the learning-rate schedule from that step, a warm start from the checkpoint."""
+def training_config(
+    config: Path, overrides: List[str], output: Path, resume: Optional[Tuple[int, Path]] = None
+) -> Config:
+    """``config`` with ``overrides``, saving its training state into ``output`` before each evaluation step; with
+    ``resume`` (a step and the stopped leg that saved its state), to train the steps left from that state."""
     parsed = parse_config_overrides(list(overrides))  # a copy: it empties the list it reads
-    resumed = load_config(config, overrides=parsed, interpolate=False)
-    training = resumed["training"]
+    trained = load_config(config, overrides=parsed, interpolate=False)
+    training = trained["training"]
+    training["optimizer"] = {
+        "@optimizers": "spacy_cner.checkpointed.v1",
+        "optimizer": training["optimizer"],
+        "save_to": str(output / STATE_FILE),
+        "every": training["eval_frequency"],
+        "resume_from": None,
+    }
+    if resume is None:
+        return trained
+    from_step, stopped_leg = resume
     if training["max_steps"]:
         if training["max_steps"] <= from_step:
             raise SystemExit(f"The training had reached its {training['max_steps']} steps: nothing to resume.")
         training["max_steps"] -= from_step
-    if isinstance(training["optimizer"]["learn_rate"], dict):
-        schedule = training["optimizer"]["learn_rate"]
-        training["optimizer"]["learn_rate"] = {
-            "@schedules": "spacy_cner.resumed.v1",
-            "from_step": from_step,
-            "schedule": schedule,
-        }
-    after_init = resumed["initialize"].get("after_init")
+    after_init = trained["initialize"].get("after_init")
     if after_init is not None and after_init.get("@callbacks") != "spacy_cner.warm_start.v1":
-        raise SystemExit(f"{config} runs its own [initialize.after_init]: a resumed training cannot warm-start.")
-    resumed["initialize"]["after_init"] = {"@callbacks": "spacy_cner.warm_start.v1", "source": str(checkpoint)}
-    return resumed
+        raise SystemExit(f"{config} runs its own [initialize.after_init]: a resumed training cannot restore weights.")
+    state = str(stopped_leg / STATE_FILE)
+    training["optimizer"]["resume_from"] = state
+    training["batcher"] = {"@batchers": "spacy_cner.resumed_batches.v1", "batcher": training["batcher"], "state": state}
+    trained["initialize"]["after_init"] = {
+        "@callbacks": "spacy_cner.restore_training.v1",
+        "checkpoint": str(stopped_leg / "model-last"),
+        "state": state,
+    }
+    return trained
 
 
 def leg_seconds(leg: Path) -> float:
@@ -361,19 +356,22 @@ def run_once(
     if interrupted:
         seconds = leg_seconds(output)
     else:
-        from_step, config_path, train_overrides = 0, ROOT / "configs" / f"{config}.cfg", overrides
-        if resume:
-            from_step, config_path = begin_resumed_leg(output, config_path, overrides)
-            train_overrides = []  # part of the resumed config
-        else:
+        resumed = begin_resumed_leg(output) if resume else None
+        if not resume:
             remove(output / "legs")  # of an earlier training of this name and seed
         output.mkdir(parents=True, exist_ok=True)
-        if refit:
-            train_overrides = [*overrides, *refit_overrides(corpus, output, overrides)]
+        train_overrides = [
+            *(part for key, value in corpus_paths(corpus).items() for part in (f"--paths.{key}", value)),
+            *("--system.seed", str(seed)),
+            *overrides,
+            *(refit_overrides(corpus, output, overrides) if refit else ()),
+        ]
+        config_path = output / "train.cfg"
+        training_config(ROOT / "configs" / f"{config}.cfg", train_overrides, output, resumed).to_disk(config_path)
         # the code that trains, even if the tree changes before the run ends
-        record = {"time": time.time(), "commit": git_commit(), "from_step": from_step}
+        record = {"time": time.time(), "commit": git_commit(), "from_step": resumed[0] if resumed else 0}
         (output / "started.json").write_text(json.dumps(record) + "\n")
-        seconds = train(config_path, seed, corpus, output, train_overrides)
+        seconds = train(config_path, output)
     keep_the_best_leg(output)
     stopped = legs(output)[:-1]
     leg_records = [leg_record(leg, leg_seconds(leg)) for leg in stopped] + [leg_record(output, seconds)]
@@ -472,10 +470,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--note", default="", help="anything that affects the figures, e.g. a shared machine")
     parser.add_argument("--name", help="of the results file and training folders (default: the config's, + _refit)")
     parser.add_argument("--spans-key", help="score every gold entity in doc.spans[KEY], nested ones included")
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--interrupted", action="store_true", help="score the model-best of a stopped training")
-    mode.add_argument("--resume", action="store_true", help="train a stopped training's remaining steps, then score")
-    mode.add_argument("--refit", action="store_true", help="train on train + dev for --training.max_steps steps")
+    stopped = parser.add_mutually_exclusive_group()
+    stopped.add_argument("--interrupted", action="store_true", help="score the model-best of a stopped training")
+    stopped.add_argument("--resume", action="store_true", help="train a stopped training's remaining steps, then score")
+    parser.add_argument("--refit", action="store_true", help="train on train + dev for --training.max_steps steps")
     parser.add_argument("overrides", nargs="*", help="extra spacy train overrides, e.g. --training.max_steps 500")
     args, unknown = parser.parse_known_args(argv)
     overrides = args.overrides + unknown

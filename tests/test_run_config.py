@@ -7,12 +7,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
+import numpy
 import pytest
 import spacy
 from spacy.tokens import DocBin
-from spacy.util import registry
-from thinc.api import Config
 
 from .conftest import EMR_SENTENCES
 
@@ -115,51 +115,39 @@ def test_the_files_commit_is_the_runs_common_one_or_none():
     assert run_config.common_commit([{"commit": "a"}, {}]) is None  # a run recorded before commits were kept
 
 
-WARMUP = {"@schedules": "warmup_linear.v1", "warmup_steps": 3, "total_steps": 10, "initial_rate": 1.0}
-# The same schedule written out: up over 3 steps, then down in a straight line to 0 at step 10.
-WARMUP_RATES = [0, 1 / 3, 2 / 3, 1, 6 / 7, 5 / 7, 4 / 7, 3 / 7, 2 / 7, 1 / 7, 0, 0]
-
-
-def rates(schedule: dict, steps: int) -> list:
-    resolved = registry.resolve(Config({"schedule": schedule}))["schedule"]
-    return [next(resolved) for _ in range(steps)]
-
-
-def test_a_resumed_schedule_gives_each_step_the_rate_of_the_unbroken_one():
-    assert rates(WARMUP, 12) == pytest.approx(WARMUP_RATES)
-    for step in (0, 2, 7):
-        resumed = {"@schedules": "spacy_cner.resumed.v1", "from_step": step, "schedule": WARMUP}
-        assert rates(resumed, 12 - step) == pytest.approx(WARMUP_RATES[step:])
-    with pytest.raises(ValueError, match=">= 0"):
-        rates({"@schedules": "spacy_cner.resumed.v1", "from_step": -1, "schedule": WARMUP}, 1)
-
-
-def test_a_resumed_config_trains_the_steps_left_from_the_checkpoint():
-    overrides = ["--training.max_steps", "10", "--training.optimizer.learn_rate.total_steps", "10"]
+def test_a_training_config_saves_its_state_and_a_resumed_one_trains_the_steps_left_from_it():
+    overrides = ["--training.max_steps", "10", "--training.eval_frequency", "2"]
     config = ROOT / "configs" / "imconvnet_slim_crf.cfg"
-    resumed = run_config.resumed_config(config, overrides, 4, Path("ckpt/model-last"))
-    assert resumed["training"]["max_steps"] == 6
-    schedule = resumed["training"]["optimizer"]["learn_rate"]
-    assert (schedule["@schedules"], schedule["from_step"], schedule["schedule"]["total_steps"]) == (
-        "spacy_cner.resumed.v1",
-        4,
-        10,
+    first = run_config.training_config(config, overrides, Path("out"))
+    optimizer = first["training"]["optimizer"]
+    assert (optimizer["@optimizers"], optimizer["save_to"], optimizer["every"], optimizer["resume_from"]) == (
+        "spacy_cner.checkpointed.v1",
+        "out/training-state.npz",
+        2,
+        None,
     )
+    assert optimizer["optimizer"]["@optimizers"] == "Adam.v1"
+    resumed = run_config.training_config(config, overrides, Path("out"), (4, Path("out/legs/0")))
+    assert resumed["training"]["max_steps"] == 6
+    assert resumed["training"]["optimizer"]["resume_from"] == "out/legs/0/training-state.npz"
+    assert resumed["training"]["batcher"]["@batchers"] == "spacy_cner.resumed_batches.v1"
+    assert resumed["training"]["batcher"]["batcher"] == first["training"]["batcher"]
     assert resumed["initialize"]["after_init"] == {
-        "@callbacks": "spacy_cner.warm_start.v1",
-        "source": "ckpt/model-last",
+        "@callbacks": "spacy_cner.restore_training.v1",
+        "checkpoint": "out/legs/0/model-last",
+        "state": "out/legs/0/training-state.npz",
     }
-    # the peer has no warm start of its own, and a constant rate
-    peer = run_config.resumed_config(ROOT / "configs" / "spacy_default_ner.cfg", [], 400, Path("ckpt"))
-    assert peer["initialize"]["after_init"]["source"] == "ckpt"
-    assert peer["training"]["optimizer"]["learn_rate"] == 0.001
     with pytest.raises(SystemExit, match="reached its 10 steps"):
-        run_config.resumed_config(config, overrides, 10, Path("ckpt"))
+        run_config.training_config(config, overrides, Path("out"), (10, Path("out/legs/0")))
 
 
-def fake_leg(folder: Path, from_step: int, dev_f: list, commit: str = "c") -> None:
-    """A leg folder as a stopped training leaves it: its start, spaCy's log, and its checkpoints (named by leg)."""
+def fake_leg(folder: Path, from_step: int, dev_f: list, commit: str = "c", state_at: Optional[int] = None) -> None:
+    """A leg folder as a stopped training leaves it: its start, spaCy's log, its checkpoints (named by leg) and, with
+    ``state_at``, a saved training state of that step."""
     folder.mkdir(parents=True, exist_ok=True)
+    if state_at is not None:
+        meta = numpy.frombuffer(json.dumps({"step": state_at, "keys": []}).encode(), dtype=numpy.uint8)
+        numpy.savez(folder / "training-state.npz", meta=meta)
     (folder / "started.json").write_text(json.dumps({"time": 0, "commit": commit, "from_step": from_step}))
     rows = [f"  0  {2 * i:>6}  1.00  {f:.2f}  0.00  0.00  0.00" for i, f in enumerate(dev_f)]
     (folder / "train.log").write_text("\n".join(["E    #       LOSS NER  ENTS_F  ENTS_P  ENTS_R  SCORE", *rows]))
@@ -181,21 +169,31 @@ def test_the_best_leg_gives_model_best_and_the_curve_counts_steps_across_legs(tm
     assert (output / "model-best" / "from").read_text() == "run-seed0 model-best"
 
 
+def test_a_stopped_leg_moves_aside_and_the_training_resumes_at_its_saved_state(tmp_path):
+    output = tmp_path / "run-seed0"
+    fake_leg(output / "legs" / "0", 0, [0.0, 50.0, 70.0], state_at=4)
+    fake_leg(output, 4, [70.0, 72.0], state_at=6)
+    assert run_config.begin_resumed_leg(output) == (6, output / "legs" / "4")
+    assert sorted(path.name for path in (output / "legs" / "4").iterdir()) == [
+        "model-best",
+        "model-last",
+        "started.json",
+        "train.log",
+        "training-state.npz",
+    ]
+    assert [path.name for path in output.iterdir()] == ["legs"]
+
+
 def test_a_leg_stopped_before_its_first_checkpoint_begins_again_from_the_previous_one(tmp_path):
     output = tmp_path / "run-seed0"
-    fake_leg(output / "legs" / "0", 0, [0.0, 50.0, 70.0])
-    fake_leg(output, 4, [70.0])  # only the evaluation of the checkpoint it began from
-    config = ROOT / "configs" / "imconvnet_slim_crf.cfg"
-    from_step, resumed = run_config.begin_resumed_leg(output, config, ["--training.max_steps", "10"])
-    assert from_step == 4
-    assert Config().from_disk(resumed, interpolate=False)["initialize"]["after_init"]["source"] == str(
-        output / "legs" / "0" / "model-last"
-    )
-    assert sorted(path.name for path in output.iterdir()) == ["legs", "resumed.cfg"]
+    fake_leg(output / "legs" / "0", 0, [0.0, 50.0, 70.0], state_at=4)
+    fake_leg(output, 4, [70.0])  # only the evaluation of the state it began from, and no state of its own
+    assert run_config.begin_resumed_leg(output) == (4, output / "legs" / "0")
+    assert [path.name for path in output.iterdir()] == ["legs"]
     fresh = tmp_path / "fresh-seed0"
     fake_leg(fresh, 0, [0.0])
     with pytest.raises(SystemExit, match="before its first checkpoint"):
-        run_config.begin_resumed_leg(fresh, config, [])
+        run_config.begin_resumed_leg(fresh)
 
 
 def tiny_project(root: Path, monkeypatch, train: list = EMR_SENTENCES, dev: list = EMR_SENTENCES) -> Path:
@@ -210,11 +208,28 @@ def tiny_project(root: Path, monkeypatch, train: list = EMR_SENTENCES, dev: list
     return corpus
 
 
+def log_rows(log: Path) -> list:
+    """spaCy's table of evaluations in a training log, without the epoch and step columns."""
+    return [line.split()[2:] for line in log.read_text().splitlines() if re.match(r"\s*\d+\s+\d+\s", line)]
+
+
+def parameters(nlp) -> dict:
+    """Every Thinc parameter and PyTorch tensor of the pipeline, by position and name."""
+    found = {}
+    for i, node in enumerate(nlp.get_pipe("ner").model.walk()):
+        found.update(
+            {f"{i}.{node.name}.{name}": node.get_param(name) for name in node.param_names if node.has_param(name)}
+        )
+        for shim in node.shims:
+            found.update({f"{i}.{name}": tensor.numpy() for name, tensor in shim._model.state_dict().items()})
+    return found
+
+
 def test_a_stopped_training_resumes_where_it_stopped(tmp_path, monkeypatch):
     corpus = tiny_project(tmp_path, monkeypatch)
     schedule = ["--training.optimizer.learn_rate.warmup_steps", "2", "--training.optimizer.learn_rate.total_steps"]
     small = ["--training.eval_frequency", "2", *schedule, "8", "--training.optimizer.learn_rate.initial_rate", "0.01"]
-    # the first leg stops at step 4 of 8, as a training the end of a session stopped would
+    # the first leg stops after step 4 of 8 (its last saved state: before step 4), as the end of a session would
     run_config.run_once("imconvnet_slim_crf", "tiny", 0, corpus, [*small, "--training.max_steps", "4"], None)
     run = run_config.run_once(
         "imconvnet_slim_crf", "tiny", 0, corpus, [*small, "--training.max_steps", "8"], None, resume=True
@@ -227,6 +242,17 @@ def test_a_stopped_training_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert run["train_seconds"] == pytest.approx(sum(leg["train_seconds"] for leg in run["legs"]), abs=0.2)
     first_rate = re.search(r"Initial learn rate: ([0-9.e-]+)", (output / "train.log").read_text())
     assert float(first_rate.group(1)) == pytest.approx(0.01 * (8 - 4) / (8 - 2))  # where the schedule was at step 4
+    # the same training unbroken: the same losses after the resume and, to the bit, the same weights
+    unbroken = run_config.run_once(
+        "imconvnet_slim_crf", "unbroken", 0, corpus, [*small, "--training.max_steps", "8"], None
+    )
+    assert run["dev_curve"] == unbroken["dev_curve"]
+    assert log_rows(output / "train.log")[-2:] == log_rows(tmp_path / "training" / "unbroken-seed0" / "train.log")[-2:]
+    resumed_weights = parameters(spacy.load(output / "model-last"))
+    unbroken_weights = parameters(spacy.load(tmp_path / "training" / "unbroken-seed0" / "model-last"))
+    assert resumed_weights.keys() == unbroken_weights.keys() and len(resumed_weights) > 10
+    for name, value in unbroken_weights.items():
+        numpy.testing.assert_array_equal(resumed_weights[name], value, err_msg=name)
     # training the same name and seed again starts afresh: the legs of the resumed training go
     again = run_config.run_once("imconvnet_slim_crf", "tiny", 0, corpus, [*small, "--training.max_steps", "2"], None)
     assert "legs" not in again and [row["step"] for row in again["dev_curve"]] == [0, 2]
