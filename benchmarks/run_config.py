@@ -40,7 +40,7 @@ from spacy.tokens import DocBin
 from spacy.util import load_config
 from thinc.api import Config
 
-from spacy_cner.data.docbins import join_docbins
+from spacy_cner.cli.refit import join_train_and_dev, refit_overrides
 from spacy_cner.evaluation import evaluate
 from spacy_cner.pipeline.training_state import STATE_FILE, saved_step
 
@@ -182,10 +182,9 @@ def train(config: Path, output: Path) -> float:
     return time.perf_counter() - started
 
 
-def refit_overrides(corpus: Path, output: Path, overrides: List[str]) -> List[str]:
-    """Train on the corpus's train and dev records joined into one file (as ``spacy project run refit`` does) and
-    evaluate only at the last step, so model-best is the model after ``--training.max_steps``. Without patience: with
-    no evaluation between the first and the last step, it would stop the training early, model-best from step 0."""
+def refit_arguments(corpus: Path, output: Path, overrides: List[str]) -> List[str]:
+    """Train on the corpus's train and dev records joined, for ``--training.max_steps``, as ``python -m spacy_cner
+    refit`` does."""
     steps = parse_config_overrides(list(overrides)).get("training.max_steps")
     if steps is None:
         raise SystemExit(
@@ -193,8 +192,8 @@ def refit_overrides(corpus: Path, output: Path, overrides: List[str]) -> List[st
             "that held the dev records out (its results JSON has it as best_step)"
         )
     joined = output / "train+dev.spacy"
-    join_docbins([corpus / "train.spacy", corpus / "dev.spacy"], joined)
-    return ["--paths.train", str(joined), "--training.eval_frequency", str(steps), "--training.patience", "0"]
+    join_train_and_dev(corpus, joined)
+    return [part for key, value in refit_overrides(joined, steps).items() for part in (f"--{key}", str(value))]
 
 
 # Every training saves its whole state (training_state.py) before each evaluation step. One stopped by the end of a
@@ -349,7 +348,7 @@ def run_once(
 ) -> Dict[str, Any]:
     """Train and score one seed. With ``interrupted``, score the model-best of a training that was stopped (its
     start is in started.json, its end is the log's last write) without training again; with ``resume``, train the
-    rest of it first; with ``refit``, train on train + dev (``refit_overrides``)."""
+    rest of it first; with ``refit``, train on train + dev (``refit_arguments``)."""
     output = ROOT / "training" / f"{name}-seed{seed}"
     overrides = [override.replace("{seed}", str(seed)) for override in overrides]
     inputs = inputs_fingerprint(config, corpus, overrides)
@@ -364,7 +363,7 @@ def run_once(
             *(part for key, value in corpus_paths(corpus).items() for part in (f"--paths.{key}", value)),
             *("--system.seed", str(seed)),
             *overrides,
-            *(refit_overrides(corpus, output, overrides) if refit else ()),
+            *(refit_arguments(corpus, output, overrides) if refit else ()),
         ]
         config_path = output / "train.cfg"
         training_config(ROOT / "configs" / f"{config}.cfg", train_overrides, output, resumed).to_disk(config_path)

@@ -1,5 +1,6 @@
 """``python -m spacy_cner COMMAND`` (also ``python -m spacy cner COMMAND``): data conversion and
-joining, evaluation, bulk annotation, backbone adaptation, character vectors, self-training data and character codes."""
+joining, refits, evaluation, bulk annotation, backbone adaptation, character vectors, self-training data and character
+codes."""
 
 import argparse
 import sys
@@ -17,6 +18,7 @@ from .cli import (
     fetch,
     join,
     pseudo_label,
+    refit,
     run_reporting_errors,
 )
 
@@ -24,6 +26,7 @@ COMMAND_MODULES = (
     fetch,
     convert,
     join,
+    refit,
     evaluate,
     annotate,
     annotate_spark,
@@ -51,7 +54,12 @@ def build_parser() -> Parser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    return run_reporting_errors(build_parser().parse_args(argv))
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "takes_overrides", False):  # only commands that pass config overrides on
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.overrides = extra
+    return run_reporting_errors(args)
 
 
 if __name__ == "__main__":
