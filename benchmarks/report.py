@@ -490,8 +490,9 @@ def every_run_lines() -> list:
             notes = ["stopped early, its best checkpoint scored"] if run.get("interrupted") else []
             if run.get("refit"):
                 notes.append("refit: its dev records were trained on")
-            if run.get("legs"):
-                notes.append("resumed at step " + ", ".join(str(leg["from_step"]) for leg in run["legs"][1:]))
+            for leg in run.get("legs", [])[1:]:
+                restored = "its saved training state" if leg.get("from_state") else "its weights alone"
+                notes.append(f"resumed at step {leg['from_step']} from {restored}")
             best = "" if run.get("best_step") is None else f"{run['best_dev_f']:.2f} ({run['best_step']})"
             date = (run.get("date") or result.get("date") or "")[:10]
             rows.append(

@@ -298,7 +298,9 @@ def leg_seconds(leg: Path) -> float:
 
 def leg_record(leg: Path, seconds: float) -> Dict[str, Any]:
     started = started_record(leg)
-    return {"from_step": started.get("from_step", 0), "commit": started["commit"], "train_seconds": round(seconds, 1)}
+    record = {"from_step": started.get("from_step", 0), "commit": started["commit"], "train_seconds": round(seconds, 1)}
+    # legs resumed before the training state was saved began from the weights alone (see LEG_FILES)
+    return {**record, "from_state": True} if started.get("from_state") else record
 
 
 def keep_the_best_leg(output: Path) -> None:
@@ -369,6 +371,8 @@ def run_once(
         training_config(ROOT / "configs" / f"{config}.cfg", train_overrides, output, resumed).to_disk(config_path)
         # the code that trains, even if the tree changes before the run ends
         record = {"time": time.time(), "commit": git_commit(), "from_step": resumed[0] if resumed else 0}
+        if resumed:
+            record["from_state"] = True
         (output / "started.json").write_text(json.dumps(record) + "\n")
         seconds = train(config_path, output)
     keep_the_best_leg(output)

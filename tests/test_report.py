@@ -143,3 +143,11 @@ def test_a_refit_is_set_beside_its_config_not_taken_for_a_rerun(monkeypatch):
     seed_0_base = {**base, "runs": base["runs"][:1]}
     lines = "\n".join(report.refit_lines({"x": seed_0_base}))
     assert "| `x_refit` | `x` | 800 | 0,1 | 81.75 ± 1.06 | +1.00 (seed 0) |" in lines
+
+
+def test_a_resumed_run_says_where_and_from_what(monkeypatch):
+    legs = [{"from_step": 0}, {"from_step": 600}, {"from_step": 900, "from_state": True}]
+    run = {"seed": 0, "ents_f": 80.0, "train_seconds": 60, "legs": legs}
+    monkeypatch.setattr(report, "run_results", lambda: [{"config": "x", "dataset": "Yidu-S4K", "runs": [run]}])
+    (row,) = [line for line in report.every_run_lines() if line.startswith("| `x`")]
+    assert "resumed at step 600 from its weights alone; resumed at step 900 from its saved training state" in row

@@ -235,7 +235,7 @@ def test_a_stopped_training_resumes_where_it_stopped(tmp_path, monkeypatch):
         "imconvnet_slim_crf", "tiny", 0, corpus, [*small, "--training.max_steps", "8"], None, resume=True
     )
     output = tmp_path / "training" / "tiny-seed0"
-    assert [leg["from_step"] for leg in run["legs"]] == [0, 4]
+    assert [(leg["from_step"], leg.get("from_state")) for leg in run["legs"]] == [(0, None), (4, True)]
     assert [row["step"] for row in run["dev_curve"]] == [0, 2, 4, 6, 8]
     assert run["steps_trained"] == 8
     assert (output / "legs" / "0" / "model-last").is_dir()
