@@ -25,24 +25,22 @@ import json
 import os
 import platform
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 import spacy
 from spacy.cli._util import parse_config_overrides
 from spacy.language import Language
 from spacy.tokens import DocBin
-from spacy.util import load_config
 from thinc.api import Config
 
 from spacy_cner.cli.refit import join_train_and_dev, refit_overrides
 from spacy_cner.evaluation import evaluate
-from spacy_cner.pipeline.training_state import STATE_FILE, saved_step
+from spacy_cner.training.legs import begin_leg, finish_training, leg_start, legs
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -196,26 +194,18 @@ def refit_arguments(corpus: Path, output: Path, overrides: List[str]) -> List[st
     return [part for key, value in refit_overrides(joined, steps).items() for part in (f"--{key}", str(value))]
 
 
-# Every training saves its whole state (training_state.py) before each evaluation step. One stopped by the end of a
-# session resumes from its last saved state in a new leg: the stopped leg moves to <output>/legs/<its first step>/,
-# and the new one trains on as the unbroken training would have (same weights, moments, schedules, batches and
-# dropout masks), counting its steps from the saved one. Only patience restarts: the new leg knows no earlier best.
-LEG_FILES = ("started.json", "train.log", "train.cfg", STATE_FILE, "model-best", "model-last")
+# What this script adds to each leg of a training (spacy_cner/training/legs.py): its start and spaCy's log.
+RUN_FILES = ("started.json", "train.log")
 
 
 def started_record(leg: Path) -> Dict[str, Any]:
+    """When the leg began, and at which commit."""
     return json.loads((leg / "started.json").read_text())
-
-
-def legs(output: Path) -> List[Path]:
-    """The folders of a training's legs in order: the stopped ones, then ``output`` itself."""
-    stopped = sorted((output / "legs").iterdir(), key=lambda leg: int(leg.name)) if (output / "legs").is_dir() else []
-    return [*stopped, output]
 
 
 def leg_rows(leg: Path) -> List[Dict[str, float]]:
     """The leg's dev evaluations, its steps counted from the start of the whole training."""
-    from_step = started_record(leg).get("from_step", 0)
+    from_step = leg_start(leg)
     rows = dev_curve((leg / "train.log").read_text(encoding="utf-8"))
     return [{**row, "step": row["step"] + from_step} for row in rows]
 
@@ -228,87 +218,16 @@ def training_curve(output: Path) -> List[Dict[str, float]]:
     return curve
 
 
-def begin_resumed_leg(output: Path) -> Tuple[int, Path]:
-    """Move the stopped leg aside; returns the step the training resumes at and the leg whose state it resumes."""
-    if not (output / "started.json").exists():
-        raise SystemExit(f"{output} holds no training started by this script: nothing to resume.")
-    from_step = started_record(output).get("from_step", 0)
-    if (output / STATE_FILE).exists():
-        stopped_leg = output / "legs" / str(from_step)
-        stopped_leg.mkdir(parents=True)
-        for name in LEG_FILES:
-            if (output / name).exists():
-                (output / name).rename(stopped_leg / name)
-    else:  # no state saved since this leg began: begin it again from the state it began from
-        if from_step == 0:
-            raise SystemExit(f"{output} stopped before its first checkpoint: train it again without --resume.")
-        for name in LEG_FILES:
-            remove(output / name)
-        stopped_leg = legs(output)[-2]
-    return saved_step(stopped_leg / STATE_FILE), stopped_leg
-
-
-def remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
-
-
-def training_config(
-    config: Path, overrides: List[str], output: Path, resume: Optional[Tuple[int, Path]] = None
-) -> Config:
-    """``config`` with ``overrides``, saving its training state into ``output`` before each evaluation step; with
-    ``resume`` (a step and the stopped leg that saved its state), to train the steps left from that state."""
-    parsed = parse_config_overrides(list(overrides))  # a copy: it empties the list it reads
-    trained = load_config(config, overrides=parsed, interpolate=False)
-    training = trained["training"]
-    training["optimizer"] = {
-        "@optimizers": "spacy_cner.checkpointed.v1",
-        "optimizer": training["optimizer"],
-        "save_to": str(output / STATE_FILE),
-        "every": training["eval_frequency"],
-        "resume_from": None,
-    }
-    if resume is None:
-        return trained
-    from_step, stopped_leg = resume
-    if training["max_steps"]:
-        if training["max_steps"] <= from_step:
-            raise SystemExit(f"The training had reached its {training['max_steps']} steps: nothing to resume.")
-        training["max_steps"] -= from_step
-    after_init = trained["initialize"].get("after_init")
-    if after_init is not None and after_init.get("@callbacks") != "spacy_cner.warm_start.v1":
-        raise SystemExit(f"{config} runs its own [initialize.after_init]: a resumed training cannot restore weights.")
-    state = str(stopped_leg / STATE_FILE)
-    training["optimizer"]["resume_from"] = state
-    training["batcher"] = {"@batchers": "spacy_cner.resumed_batches.v1", "batcher": training["batcher"], "state": state}
-    trained["initialize"]["after_init"] = {
-        "@callbacks": "spacy_cner.restore_training.v1",
-        "checkpoint": str(stopped_leg / "model-last"),
-        "state": state,
-    }
-    return trained
-
-
 def leg_seconds(leg: Path) -> float:
     """From the leg's start to its log's last write."""
     return (leg / "train.log").stat().st_mtime - started_record(leg)["time"]
 
 
 def leg_record(leg: Path, seconds: float) -> Dict[str, Any]:
-    started = started_record(leg)
-    record = {"from_step": started.get("from_step", 0), "commit": started["commit"], "train_seconds": round(seconds, 1)}
-    # legs resumed before the training state was saved began from the weights alone (see LEG_FILES)
-    return {**record, "from_state": True} if started.get("from_state") else record
-
-
-def keep_the_best_leg(output: Path) -> None:
-    """Make ``output``/model-best the best model of every leg by dev score (an earlier leg's may beat the last's)."""
-    best = max(legs(output), key=lambda leg: max((row["ents_f"] for row in leg_rows(leg)), default=-1.0))
-    if best != output:
-        remove(output / "model-best")
-        shutil.copytree(best / "model-best", output / "model-best")
+    from_step = leg_start(leg)
+    record = {"from_step": from_step, "commit": started_record(leg)["commit"], "train_seconds": round(seconds, 1)}
+    # every leg after the first resumes from a saved training state (legs recorded before one was saved did not)
+    return {**record, "from_state": True} if from_step else record
 
 
 def count_parameters(nlp: Language) -> Dict[str, int]:
@@ -354,28 +273,25 @@ def run_once(
     output = ROOT / "training" / f"{name}-seed{seed}"
     overrides = [override.replace("{seed}", str(seed)) for override in overrides]
     inputs = inputs_fingerprint(config, corpus, overrides)
+    config_path = ROOT / "configs" / f"{config}.cfg"
+    output.mkdir(parents=True, exist_ok=True)
+    train_overrides = [
+        *(part for key, value in corpus_paths(corpus).items() for part in (f"--paths.{key}", value)),
+        *("--system.seed", str(seed)),
+        *overrides,
+        *(refit_arguments(corpus, output, overrides) if refit else ()),
+    ]
     if interrupted:
         seconds = leg_seconds(output)
     else:
-        resumed = begin_resumed_leg(output) if resume else None
-        if not resume:
-            remove(output / "legs")  # of an earlier training of this name and seed
-        output.mkdir(parents=True, exist_ok=True)
-        train_overrides = [
-            *(part for key, value in corpus_paths(corpus).items() for part in (f"--paths.{key}", value)),
-            *("--system.seed", str(seed)),
-            *overrides,
-            *(refit_arguments(corpus, output, overrides) if refit else ()),
-        ]
-        config_path = output / "train.cfg"
-        training_config(ROOT / "configs" / f"{config}.cfg", train_overrides, output, resumed).to_disk(config_path)
+        try:
+            leg_config = begin_leg(output, config_path, train_overrides, resume, RUN_FILES)
+        except ValueError as error:
+            raise SystemExit(str(error)) from error
         # the code that trains, even if the tree changes before the run ends
-        record = {"time": time.time(), "commit": git_commit(), "from_step": resumed[0] if resumed else 0}
-        if resumed:
-            record["from_state"] = True
-        (output / "started.json").write_text(json.dumps(record) + "\n")
-        seconds = train(config_path, output)
-    keep_the_best_leg(output)
+        (output / "started.json").write_text(json.dumps({"time": time.time(), "commit": git_commit()}) + "\n")
+        seconds = train(leg_config, output)
+    finish_training(output, config_path, train_overrides)
     stopped = legs(output)[:-1]
     leg_records = [leg_record(leg, leg_seconds(leg)) for leg in stopped] + [leg_record(output, seconds)]
     model = output / "model-best"

@@ -1,6 +1,6 @@
 """``python -m spacy_cner COMMAND`` (also ``python -m spacy cner COMMAND``): data conversion and
-joining, refits, evaluation, bulk annotation, backbone adaptation, character vectors, self-training data and character
-codes."""
+joining, resumable training and refits, evaluation, bulk annotation, backbone adaptation, character vectors,
+self-training data and character codes."""
 
 import argparse
 import sys
@@ -20,12 +20,14 @@ from .cli import (
     pseudo_label,
     refit,
     run_reporting_errors,
+    train,
 )
 
 COMMAND_MODULES = (
     fetch,
     convert,
     join,
+    train,
     refit,
     evaluate,
     annotate,

@@ -7,6 +7,7 @@ import pytest
 import spacy
 import torch
 from spacy.language import Language
+from spacy.tokens import DocBin
 from spacy.training import Example
 from transformers import BertConfig, BertModel, BertTokenizerFast
 
@@ -33,6 +34,17 @@ TINY_MODEL = {
     "features": {"@architectures": "spacy_cner.CharEmbedding.v1", "width": 24, "rows": 500, "shape_width": 8},
     "encoder": {"@architectures": "spacy_cner.BiLSTM.v1", "width": 32, "hidden_width": 32, "dropout": 0.0},
 }
+
+
+def write_docbin(path: Path, records: List[Tuple[str, List[Tuple[int, int, str]]]]) -> None:
+    """A DocBin of (text, [(start, end, label)]) records, as ``convert`` writes them."""
+    nlp = spacy.blank("zh")
+    docs = []
+    for text, ents in records:
+        doc = nlp.make_doc(text)
+        doc.ents = [doc.char_span(start, end, label=label) for start, end, label in ents]
+        docs.append(doc)
+    DocBin(docs=docs).to_disk(path)
 
 
 def blank_char_nlp() -> Language:

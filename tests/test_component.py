@@ -7,7 +7,7 @@ from spacy.language import Language
 from spacy.training import Example
 
 from spacy_cner.decoder import bio
-from spacy_cner.pipeline import create_warm_start
+from spacy_cner.training import create_warm_start
 
 from .conftest import EMR_SENTENCES, LABELS, TINY_MODEL, blank_char_nlp, make_examples, train_tiny
 

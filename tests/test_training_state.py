@@ -12,7 +12,7 @@ import torch
 from spacy.util import registry
 from thinc.api import Config, Linear, Model, PyTorchWrapper, chain
 
-from spacy_cner.pipeline.training_state import SavedState, restore_weights, saved_step
+from spacy_cner.training.state import SavedState, restore_weights, saved_step
 
 # warmup_linear over 10 steps, 3 of them up to 1.0, written out: the rate at each step
 WARMUP = {"@schedules": "warmup_linear.v1", "warmup_steps": 3, "total_steps": 10, "initial_rate": 1.0}

@@ -1,4 +1,3 @@
 from .component import CRFEntityRecognizer, make_cner
-from .warm_start import create_warm_start
 
-__all__ = ["CRFEntityRecognizer", "create_warm_start", "make_cner"]
+__all__ = ["CRFEntityRecognizer", "make_cner"]

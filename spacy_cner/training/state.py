@@ -16,8 +16,9 @@ registered pieces save and restore the rest, each where spaCy's training loop re
   dropout masks that follow are those of the unbroken training.
 
 The state is one ``.npz`` file, replaced whole (never left half-written by a stopped process). Parameters are keyed
-as the optimizer keys them, by layer id and name: the resumed training must build the same pipeline from the same
-config, and restoring into a different one fails with a message rather than mixing weights.
+as the optimizer keys them, by layer id and name. Ids count up from the start of a process, so the resumed training
+must build the same pipeline from the same config in a new process; restoring into another pipeline fails with a
+message rather than mixing weights.
 """
 
 import json
@@ -199,7 +200,8 @@ def restore_weights(models: Iterable[Model], path: Path) -> None:
         if len(targets) != 1:
             raise ValueError(
                 f"{path} does not fit this pipeline: parameter '{name}' of layer {layer} is "
-                f"{'not in it' if not targets else 'ambiguous'}; resume with the config of the stopped training."
+                f"{'not in it' if not targets else 'ambiguous'}; resume in a new process (layer ids count up within one) "
+                "with the config of the stopped training."
             )
         kind, target = targets[0]
         current = target.get_param(name) if kind == "thinc" else dict(target.named_parameters())[name].data
