@@ -200,8 +200,8 @@ def restore_weights(models: Iterable[Model], path: Path) -> None:
         if len(targets) != 1:
             raise ValueError(
                 f"{path} does not fit this pipeline: parameter '{name}' of layer {layer} is "
-                f"{'not in it' if not targets else 'ambiguous'}; resume in a new process (layer ids count up within one) "
-                "with the config of the stopped training."
+                f"{'not in it' if not targets else 'ambiguous'}; resume in a new process (layer ids count up "
+                "within one) with the config of the stopped training."
             )
         kind, target = targets[0]
         current = target.get_param(name) if kind == "thinc" else dict(target.named_parameters())[name].data
