@@ -15,6 +15,10 @@ given as ``--training.max_steps`` (the best step of a run that held dev out), as
 user would for the model they keep: nothing is held out to choose a checkpoint, so
 the step count must come from such a run. Its results and training folders are
 named CONFIG_refit unless ``--name`` says otherwise.
+
+Each training saves its whole state before every evaluation step; ``--resume`` continues
+a stopped one from there, as if it had never stopped (spacy_cner/training/legs.py), and
+the results record each leg. ``--interrupted`` scores a stopped one's best checkpoint.
 """
 
 import argparse
