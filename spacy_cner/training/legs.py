@@ -48,8 +48,7 @@ def training_config(
 ) -> Config:
     """``config`` with ``overrides``, saving its training state into ``output`` before each evaluation step; with
     ``resume`` (a step and the stopped leg that saved its state), to train the steps left from that state."""
-    parsed = parse_config_overrides(list(overrides))  # a copy: it empties the list it reads
-    trained = load_config(config, overrides=parsed, interpolate=False)
+    trained = given_config(config, overrides)
     training = trained["training"]
     training["optimizer"] = {
         "@optimizers": "spacy_cner.checkpointed.v1",
@@ -77,6 +76,11 @@ def training_config(
         "state": state,
     }
     return trained
+
+
+def given_config(config: Path, overrides: List[str]) -> Config:
+    """``config`` with ``overrides``, uninterpolated, as the user asked for it."""
+    return load_config(config, overrides=parse_config_overrides(list(overrides)), interpolate=False)  # list: a copy
 
 
 def move_stopped_leg(output: Path, files: List[str]) -> Tuple[int, Path]:
@@ -128,7 +132,7 @@ def finish_training(output: Path, config: Path, overrides: List[str]) -> Path:
     if best != output:
         remove(output / "model-best")
         shutil.copytree(best / "model-best", output / "model-best")
-    given = load_config(config, overrides=parse_config_overrides(list(overrides)), interpolate=False)
+    given = given_config(config, overrides)
     for model in ("model-best", "model-last"):
         if (output / model / "config.cfg").exists():
             saved = Config().from_disk(output / model / "config.cfg", interpolate=False)
