@@ -114,7 +114,6 @@ class SavedState:
     def __init__(self, path: Path) -> None:
         if not path.exists():
             raise FileNotFoundError(f"No training state at {path}: the training stopped before saving one.")
-        self.path = path
         self.arrays = numpy.load(path)
         self.meta: Dict[str, Any] = json.loads(self.arrays["meta"].tobytes().decode("utf-8"))
         self.step: int = self.meta["step"]
